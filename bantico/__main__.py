@@ -1,0 +1,3 @@
+from bantico.cli import app
+
+app()

@@ -1,0 +1,81 @@
+"""The ASGI application: `create_app()` wires settings, the database and every domain's routes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from bantico import __version__
+from bantico.config import Settings, get_settings
+from bantico.db import make_engine, make_sessionmaker
+from bantico.errors import BanticoError
+from bantico.limits import BodySizeLimit
+from bantico.links import redirect as link_redirect
+from bantico.links import routes as link_routes
+from bantico.tracking import loader as tracking_loader
+from bantico.tracking import routes as tracking_routes
+
+log = logging.getLogger("bantico")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _describe(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        loc = [str(p) for p in item.get("loc", ()) if p != "body"]
+        if item.get("type") == "json_invalid":
+            return "body is not valid JSON"
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{'.'.join(loc) or 'body'}: {message}")
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="Bantico",
+        version=__version__,
+        description="Self-hostable attribution: tracked links, the bantico.js loader and "
+        "Dodo Payments revenue. Authenticate `/api/v1` calls with a project secret key.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    @app.exception_handler(BanticoError)
+    async def _bantico_error(_: Request, error: BanticoError) -> JSONResponse:
+        return _error(error.status_code, error.code, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        message = _describe(error)
+        status = 400 if message == "body is not valid JSON" else 422
+        return _error(status, "malformed" if status == 400 else "invalid", message)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, error: OperationalError) -> JSONResponse:
+        log.error("db.unavailable", exc_info=error)
+        return _error(503, "database_unavailable", "the database is unavailable; try again")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(tracking_loader.router)
+    app.include_router(tracking_routes.router)
+    app.include_router(link_redirect.router)
+    app.include_router(link_routes.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,201 @@
+"""The `bantico` command: run the server and manage projects and links from a terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from bantico.config import get_settings
+from bantico.db import make_engine, make_sessionmaker, migrate, session_scope
+from bantico.errors import BanticoError
+from bantico.links import schemas as link_schemas
+from bantico.links import service as link_service
+from bantico.projects import service as project_service
+from bantico.projects.models import Project
+
+app = typer.Typer(
+    help="Bantico: self-hostable attribution for tracked links and Dodo Payments.",
+    no_args_is_help=True,
+)
+project_app = typer.Typer(help="Create and inspect projects.", no_args_is_help=True)
+links_app = typer.Typer(help="Create and list tracked links.", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+app.add_typer(links_app, name="links")
+console = Console(soft_wrap=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ProjectOpt = Annotated[
+    str | None, typer.Option("--project", help="Project id (default: the first project).")
+]
+
+
+@contextmanager
+def database() -> Iterator[Session]:
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    except BanticoError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+def _pick_project(session: Session, project_id: str | None) -> Project:
+    if project_id:
+        return project_service.get_project(session, project_id)
+    project = project_service.first_project(session)
+    if project is None:
+        raise BanticoError("no project yet; run `bantico project create NAME`")
+    return project
+
+
+def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:
+    return get_settings().public_url or f"http://{host}:{port}"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the server. Applies migrations and creates a first project on an empty database."""
+    import uvicorn
+
+    from bantico.app import create_app
+
+    base = _base_url(host, port)
+    with database() as session:
+        project = project_service.first_project(session)
+        if project is None:
+            created = project_service.create_project(session, "My project")
+            project, secret = created.project, created.secret_key
+        else:
+            secret = None
+    console.print(f"[bold green]Bantico[/bold green] is running at [bold]{base}[/bold]")
+    console.print(f"  project    {project.name} ({project.id})")
+    console.print(f"  token      {project.token}")
+    if secret:
+        console.print(f"  secret key {secret}  [dim](shown once; keep it safe)[/dim]")
+    else:
+        console.print(
+            "  secret key [dim]shown when the project was created; "
+            "`bantico project key` makes a new one[/dim]"
+        )
+    console.print(
+        f'  install    <script>window.BANTICO_TOKEN = "{project.token}";</script>'
+        f'<script src="{base}/bantico.js"></script>'
+    )
+    uvicorn.run(create_app(), host=host, port=port, proxy_headers=True, log_level="warning")
+
+
+@project_app.command("create")
+def project_create(name: str, as_json: JsonFlag = False) -> None:
+    """Create a project and print its id, public token and a secret key."""
+    with database() as session:
+        created = project_service.create_project(session, name)
+    out = {
+        "id": created.project.id,
+        "name": created.project.name,
+        "token": created.project.token,
+        "secretKey": created.secret_key,
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    for label, value in out.items():
+        console.print(f"{label:>10}  {value}")
+
+
+@project_app.command("key")
+def project_key(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
+    """Create another secret key for a project."""
+    with database() as session:
+        chosen = _pick_project(session, project)
+        secret = project_service.create_secret_key(session, chosen)
+    typer.echo(json.dumps({"project": chosen.id, "secretKey": secret}) if as_json else secret)
+
+
+@links_app.command("create")
+def links_create(
+    destination_url: str,
+    campaign: Annotated[str | None, typer.Option(help="Campaign id.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source, e.g. linkedin.")] = None,
+    medium: Annotated[str | None, typer.Option(help="Medium, e.g. dm.")] = None,
+    content: Annotated[str | None, typer.Option(help="Content, e.g. hero-cta.")] = None,
+    lead: Annotated[str | None, typer.Option(help="Lead id.")] = None,
+    key: Annotated[str | None, typer.Option(help="Custom short key.")] = None,
+    project: ProjectOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a tracked link and print its short URL."""
+    try:
+        data = link_schemas.LinkCreate(
+            destination_url=destination_url,
+            campaign_id=campaign,
+            source=source,
+            medium=medium,
+            content=content,
+            lead_id=lead,
+            key=key,
+        )
+    except ValueError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    with database() as session:
+        link = link_service.create_link(session, _pick_project(session, project).id, data)
+    from bantico.links.routes import to_schema
+
+    out = to_schema(link, _base_url(), 0)
+    if as_json:
+        typer.echo(out.model_dump_json(by_alias=True))
+    else:
+        console.print(f"{out.url}  [dim]→ {out.destination_url}  ({out.id})[/dim]")
+
+
+@links_app.command("list")
+def links_list(
+    project: ProjectOpt = None,
+    archived: Annotated[bool, typer.Option(help="Include archived links.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List tracked links with their click counts."""
+    from bantico.links.routes import to_schema
+
+    with database() as session:
+        links = link_service.list_links(
+            session, _pick_project(session, project).id, include_archived=archived
+        )
+        counts = link_service.click_counts(session, (link.id for link in links))
+    items = [to_schema(link, _base_url(), counts.get(link.id, 0)) for link in links]
+    if as_json:
+        typer.echo(json.dumps([item.model_dump(mode="json", by_alias=True) for item in items]))
+        return
+    table = Table()
+    table.add_column(
+        "short URL", no_wrap=True, min_width=max((len(i.url) for i in items), default=9)
+    )
+    table.add_column("destination", overflow="ellipsis", no_wrap=True, max_width=40)
+    for name in ("campaign", "source", "medium"):
+        table.add_column(name, overflow="ellipsis", no_wrap=True, max_width=16)
+    table.add_column("clicks", justify="right")
+    table.add_column("id", no_wrap=True)
+    for item in items:
+        table.add_row(
+            item.url,
+            item.destination_url,
+            item.campaign_id or "",
+            item.source or "",
+            item.medium or "",
+            str(item.clicks),
+            item.id,
+        )
+    console.print(table)

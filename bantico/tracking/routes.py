@@ -1,0 +1,123 @@
+"""Ingestion endpoints: the loader's `/api/collect` and the server-side `/api/v1` calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from bantico.deps import ProjectDep, RawBody, SessionDep
+from bantico.errors import BanticoError
+from bantico.projects.service import project_for_token
+from bantico.tracking import schemas, service
+
+router = APIRouter(tags=["tracking"])
+
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class BadBody(BanticoError):
+    status_code = 400
+    code = "malformed"
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_body(raw: bytes, model: type[schemas.ApiModel]) -> Any:
+    """The loader posts JSON as text/plain (no CORS preflight), so parse whatever arrives."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadBody("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadBody("body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise CorsInvalid(_describe(error)) from None
+
+
+class CorsInvalid(BanticoError):
+    status_code = 422
+    code = "invalid"
+
+
+def _cors_error(error: BanticoError) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": error.code, "message": error.message}},
+        status_code=error.status_code,
+        headers=CORS,
+    )
+
+
+@router.options("/api/collect", include_in_schema=False)
+@router.options("/api/config", include_in_schema=False)
+def preflight() -> Response:
+    return Response(status_code=204, headers=CORS)
+
+
+@router.post("/api/collect", response_model=schemas.CollectOut)
+def collect(body: RawBody, session: SessionDep) -> Response:
+    """Loader ingestion. Authenticated by the project's public token in the body."""
+    try:
+        data = parse_body(body, schemas.CollectIn)
+        project = project_for_token(session, data.token)
+        resolved = service.collect(session, project, data)
+    except BanticoError as error:
+        return _cors_error(error)
+    body: dict[str, Any] = {"ok": True}
+    if resolved.replaces_cookie and resolved.context is not None:
+        body["context"] = resolved.context.model_dump(by_alias=True)
+    return JSONResponse(body, headers=CORS)
+
+
+@router.get("/api/config", response_model=schemas.LoaderConfig)
+def loader_config(token: str, session: SessionDep) -> Response:
+    """The project settings the loader needs before it sets any cookie."""
+    try:
+        project = project_for_token(session, token)
+    except BanticoError as error:
+        return _cors_error(error)
+    config = schemas.LoaderConfig(
+        pricing_path=project.pricing_path,
+        honour_gpc=project.honour_gpc,
+        window_days=project.attribution_window_days,
+    )
+    return JSONResponse(
+        config.model_dump(by_alias=True),
+        headers={**CORS, "Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.post("/api/v1/events", status_code=202)
+def server_event(data: schemas.EventIn, project: ProjectDep, session: SessionDep) -> schemas.Accepted:
+    """Record an event from your server (e.g. `signup_completed`). Without `context`, the
+    event inherits the visitor's newest attribution context."""
+    return schemas.Accepted(id=service.record_server_event(session, project, data))
+
+
+@router.post("/api/v1/identify", status_code=202)
+def identify(data: schemas.IdentifyIn, project: ProjectDep, session: SessionDep) -> schemas.Accepted:
+    """Tie a visitor (or, without `visitorId`, just a user) to an id, email and name."""
+    try:
+        user = schemas.UserTraits.model_validate(
+            {"id": data.id, "email": data.email, "name": data.name, **(data.traits or {})}
+        ).require_some()
+    except ValueError as error:
+        raise CorsInvalid(str(error).splitlines()[-1].strip()) from None
+    service.record_identity(session, project, data.visitor_id, user)
+    return schemas.Accepted()

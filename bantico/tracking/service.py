@@ -1,0 +1,278 @@
+"""Ingestion: store events, keep visitors and sessions current, and record touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bantico.db import upsert, utcnow
+from bantico.errors import Invalid
+from bantico.links.labels import ensure_labels
+from bantico.links.models import Link
+from bantico.projects.models import Project
+from bantico.tracking import schemas
+from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
+from bantico.tracking.referrers import is_payment_source, referral_source
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The context an event carries, and whether the loader should now carry it too."""
+
+    context: schemas.Context | None
+    replaces_cookie: bool
+
+
+def _link_context(link: Link) -> schemas.Context:
+    return schemas.Context(
+        link_id=link.id,
+        campaign_id=link.campaign_id,
+        source=link.source,
+        medium=link.medium,
+        content=link.content,
+        lead_id=link.lead_id,
+    )
+
+
+def _see_visitor(session: Session, project_id: str, visitor_id: str, now: datetime) -> None:
+    session.execute(
+        upsert(
+            session,
+            Visitor,
+            keys=["project_id", "id"],
+            values={"project_id": project_id, "id": visitor_id, "first_seen_at": now,
+                    "last_seen_at": now},
+            update={"last_seen_at": now},
+        )
+    )
+
+
+def _see_session(
+    session: Session, project_id: str, visitor_id: str, session_id: str, now: datetime,
+    url: str | None, referrer: str | None,
+) -> None:
+    session.execute(
+        upsert(
+            session,
+            VisitSession,
+            keys=["project_id", "id"],
+            values={"project_id": project_id, "id": session_id, "visitor_id": visitor_id,
+                    "started_at": now, "last_seen_at": now, "landing_url": url,
+                    "referrer": referrer},
+            update={"last_seen_at": now},
+        )
+    )
+
+
+def _add_touch(
+    session: Session, project_id: str, visitor_id: str, session_id: str | None, now: datetime,
+    kind: str, context: schemas.Context, click_id: str | None = None,
+) -> None:
+    session.execute(
+        insert(Touch).values(
+            project_id=project_id, visitor_id=visitor_id, session_id=session_id, occurred_at=now,
+            kind=kind, click_id=click_id, **context.model_dump(),
+        )
+    )
+
+
+def _join_click(
+    session: Session, project: Project, data: schemas.CollectIn, visitor_id: str, now: datetime
+) -> schemas.Context | None:
+    """Tie the redirect's click to this visitor; the click's link gives the context."""
+    click = session.execute(
+        select(Event).where(
+            Event.click_id == data.click_id,
+            Event.project_id == project.id,
+            Event.name == "link_clicked",
+        )
+    ).scalar_one_or_none()
+    if click is None or click.link_id is None:
+        return None
+    link = session.get(Link, click.link_id)
+    if link is None:
+        return None
+    context = _link_context(link)
+    if click.visitor_id is None:
+        click.visitor_id, click.session_id = visitor_id, data.session_id
+    seen = session.execute(
+        select(Touch.id).where(Touch.click_id == data.click_id, Touch.visitor_id == visitor_id)
+    ).first()
+    if seen is None:
+        _add_touch(session, project.id, visitor_id, data.session_id, now, "click", context,
+                   click_id=data.click_id)
+    return context
+
+
+def _landing_touch(
+    session: Session, project: Project, data: schemas.CollectIn, visitor_id: str, now: datetime
+) -> tuple[schemas.Context, str] | None:
+    """A landing with a link id but no usable click, with UTM tags, or from another site."""
+    if data.link_id:
+        link = session.get(Link, data.link_id)
+        if link is not None and link.project_id == project.id:
+            return _link_context(link), "link"
+    utm = data.utm
+    if utm and (utm.source or utm.campaign or utm.medium) and not is_payment_source(utm.source):
+        context = schemas.Context(
+            source=utm.source, medium=utm.medium, campaign_id=utm.campaign, content=utm.content
+        )
+        ensure_labels(session, project.id, campaign_id=utm.campaign, lead_id=None)
+        return context, "utm"
+    source = referral_source(data.referrer, data.url)
+    if source:
+        return schemas.Context(source=source, medium="referral"), "referral"
+    return None
+
+
+def collect(session: Session, project: Project, data: schemas.CollectIn) -> Resolved:
+    """Store one loader event. Returns the context the loader should keep, if it changed."""
+    if data.visitor_id is None or data.session_id is None:
+        raise Invalid("visitorId and sessionId are required")
+    now = utcnow()
+    visitor_id = data.visitor_id
+    _see_visitor(session, project.id, visitor_id, now)
+    _see_session(session, project.id, visitor_id, data.session_id, now, data.url, data.referrer)
+    if data.name == "identify":
+        if data.user is None:
+            raise Invalid("identify needs a user object with an id or an email")
+        record_identity(session, project, visitor_id, data.user.require_some(), now)
+        return Resolved(None, False)
+
+    carried = data.context if data.context and not data.context.is_empty() else None
+    resolved = Resolved(carried, False)
+    clicked = _join_click(session, project, data, visitor_id, now) if data.click_id else None
+    if clicked is not None:
+        resolved = Resolved(clicked, True)
+    else:
+        landing = _landing_touch(session, project, data, visitor_id, now)
+        if landing is not None:
+            context, kind = landing
+            _add_touch(session, project.id, visitor_id, data.session_id, now, kind, context)
+            # A referral never displaces a tracked link or campaign the visitor already carries.
+            if kind != "referral" or carried is None:
+                resolved = Resolved(context, True)
+
+    _insert_event(
+        session, project.id, data.name, now, visitor_id, data.session_id, data.url,
+        data.referrer, resolved.context, data.props, click_id=None,
+    )
+    return resolved
+
+
+def _insert_event(
+    session: Session, project_id: str, name: str, occurred_at: datetime, visitor_id: str | None,
+    session_id: str | None, url: str | None, referrer: str | None,
+    context: schemas.Context | None, props: dict[str, object] | None, click_id: str | None,
+) -> int:
+    values = context.model_dump() if context else {}
+    result = session.execute(
+        insert(Event)
+        .values(
+            project_id=project_id, name=name, occurred_at=occurred_at, visitor_id=visitor_id,
+            session_id=session_id, url=url, referrer=referrer, props=props, click_id=click_id,
+            **values,
+        )
+        .returning(Event.id)
+    )
+    return int(result.scalar_one())
+
+
+def latest_context(
+    session: Session, project: Project, visitor_id: str, now: datetime
+) -> schemas.Context | None:
+    """The newest touch inside the project's attribution window, preferring links and UTM
+    tags over referrals, as the loader's cookie does."""
+    since = now - timedelta(days=project.attribution_window_days)
+    touches = session.execute(
+        select(Touch)
+        .where(
+            Touch.project_id == project.id,
+            Touch.visitor_id == visitor_id,
+            Touch.occurred_at >= since,
+            Touch.occurred_at <= now,
+        )
+        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+        .limit(50)
+    ).scalars().all()
+    chosen = next((t for t in touches if t.kind != "referral"), touches[0] if touches else None)
+    if chosen is None:
+        return None
+    return schemas.Context(
+        link_id=chosen.link_id, campaign_id=chosen.campaign_id, source=chosen.source,
+        medium=chosen.medium, content=chosen.content, lead_id=chosen.lead_id,
+    )
+
+
+def _visitor_for_user(session: Session, project_id: str, user_id: str) -> str | None:
+    return session.execute(
+        select(Identity.visitor_id)
+        .where(Identity.project_id == project_id, Identity.user_id == user_id,
+               Identity.visitor_id.is_not(None))
+        .order_by(Identity.created_at.desc(), Identity.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def record_server_event(session: Session, project: Project, data: schemas.EventIn) -> int:
+    """Store an event sent by the founder's server; context defaults to the visitor's."""
+    now = utcnow()
+    occurred_at = data.occurred_at or now
+    if occurred_at.tzinfo is None:
+        raise Invalid("occurredAt needs a timezone, e.g. 2026-11-27T10:00:00Z")
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise Invalid("occurredAt is in the future")
+    visitor_id = data.visitor_id
+    if visitor_id is None and data.user_id:
+        visitor_id = _visitor_for_user(session, project.id, data.user_id)
+    if visitor_id is not None:
+        _see_visitor(session, project.id, visitor_id, now)
+        if data.session_id:
+            _see_session(session, project.id, visitor_id, data.session_id, now, data.url, None)
+    context = data.context if data.context and not data.context.is_empty() else None
+    if context is None and visitor_id is not None:
+        context = latest_context(session, project, visitor_id, occurred_at)
+    elif context is not None:
+        ensure_labels(session, project.id, campaign_id=context.campaign_id,
+                      lead_id=context.lead_id)
+    props = dict(data.props or {})
+    if data.user_id:
+        props.setdefault("userId", data.user_id)
+    return _insert_event(
+        session, project.id, data.name, occurred_at, visitor_id, data.session_id, data.url,
+        None, context, props or None, click_id=None,
+    )
+
+
+def normalise_email(email: str | None) -> str | None:
+    return email.strip().lower() if email and email.strip() else None
+
+
+def record_identity(
+    session: Session, project: Project, visitor_id: str | None, user: schemas.UserTraits,
+    now: datetime | None = None,
+) -> None:
+    """Remember who the visitor is. Every call is kept; the visitor shows the newest."""
+    now = now or utcnow()
+    email = normalise_email(user.email)
+    extra = dict(user.model_extra or {})
+    session.add(
+        Identity(
+            project_id=project.id, visitor_id=visitor_id, user_id=user.id, email=email,
+            name=user.name, traits=extra or None, created_at=now,
+        )
+    )
+    if visitor_id is None:
+        return
+    _see_visitor(session, project.id, visitor_id, now)
+    visitor = session.get(Visitor, (project.id, visitor_id))
+    if visitor is not None:
+        visitor.user_id = user.id or visitor.user_id
+        visitor.email = email or visitor.email
+        visitor.name = user.name or visitor.name
+    session.flush()

@@ -1,0 +1,99 @@
+"""Test database set-up: SQLite by default, PostgreSQL when BANTICO_TEST_DATABASE_URL says so.
+
+The schema is built once per run by the real migrations; every test starts from empty tables.
+Tests that need a server in another thread (the browser tests) see committed rows, which is why
+tables are emptied between tests rather than each test rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from bantico.app import create_app
+from bantico.config import Settings
+from bantico.db import make_engine, make_sessionmaker, migrate
+from bantico.models import Base
+from tests.factories import make_project
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("BANTICO_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, public_url="https://bnt.example")
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+class Project:
+    """A committed project with its credentials, and a client that sends its secret key."""
+
+    def __init__(self, client: TestClient, id: str, token: str, secret_key: str) -> None:
+        self.client, self.id, self.token, self.secret_key = client, id, token, secret_key
+        self.headers = {"Authorization": f"Bearer {secret_key}"}
+
+
+@pytest.fixture
+def project(client: TestClient, session: Session) -> Project:
+    created = make_project(session)
+    session.commit()
+    return Project(client, created.project.id, created.project.token, created.secret_key)
+
+
+def pytest_report_header() -> str:
+    return f"database: {os.environ.get('BANTICO_TEST_DATABASE_URL', 'sqlite (temporary file)')}"
+
+
+ROOT = Path(__file__).parent.parent
