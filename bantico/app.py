@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,8 +17,11 @@ from bantico.config import Settings, get_settings
 from bantico.db import make_engine, make_sessionmaker
 from bantico.errors import BanticoError
 from bantico.limits import BodySizeLimit
+from bantico.integrations.dodo import routes as dodo_routes
+from bantico.integrations.dodo.scheduler import Reconciler
 from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
+from bantico.payments import routes as payment_routes
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 
@@ -41,7 +46,20 @@ def _describe(error: RequestValidationError) -> str:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reconciler = None
+        if settings.dodo_sync_interval_seconds > 0:
+            reconciler = Reconciler(app.state.sessionmaker, settings)
+            reconciler.start()
+        app.state.reconciler = reconciler
+        yield
+        if reconciler is not None:
+            reconciler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Bantico",
         version=__version__,
         description="Self-hostable attribution: tracked links, the bantico.js loader and "
@@ -77,5 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(tracking_routes.router)
     app.include_router(link_redirect.router)
     app.include_router(link_routes.router)
+    app.include_router(payment_routes.router)
+    app.include_router(dodo_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     dodo_test_url: str = "https://test.dodopayments.com"
     dodo_live_url: str = "https://live.dodopayments.com"
+    dodo_sync_interval_seconds: int = Field(default=300, ge=0)
+    dodo_backfill_days: int = Field(default=90, ge=0, le=3650)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @field_validator("secret_key")

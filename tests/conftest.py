@@ -57,7 +57,12 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url="https://bnt.example")
+    return Settings(
+        database_url=database_url,
+        public_url="https://bnt.example",
+        secret_key="test-secret-key-not-for-production",
+        dodo_sync_interval_seconds=0,
+    )
 
 
 @pytest.fixture

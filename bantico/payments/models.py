@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bantico.db import Base, utcnow
+
+
+class Payment(Base):
+    """A completed (or otherwise reported) payment from a payment provider, stored once."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("project_id", "provider", "provider_payment_id"),
+        Index(None, "project_id", "mode", "created_at"),
+        Index(None, "project_id", "customer_id"),
+        Index(None, "project_id", "subscription_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(8))
+    provider_payment_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(40))
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    settlement_amount: Mapped[int | None] = mapped_column(BigInteger)
+    settlement_currency: Mapped[str | None] = mapped_column(String(3))
+    tax: Mapped[int | None] = mapped_column(BigInteger)
+    settlement_tax: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    subscription_id: Mapped[str | None] = mapped_column(String(64))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(64))
+    charge_type: Mapped[str | None] = mapped_column(String(20))
+    is_update_payment_method: Mapped[bool] = mapped_column(default=False)
+    counts_as_revenue: Mapped[bool] = mapped_column(default=False)
+    excluded_reason: Mapped[str | None] = mapped_column(String(100))
+    payment_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    received_via: Mapped[str] = mapped_column(String(10))
+    raw: Mapped[dict[str, Any]]
+
+
+class Refund(Base):
+    """A refund; it may arrive before its payment, so it points at the provider's payment id."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("project_id", "provider", "provider_refund_id"),
+        Index(None, "project_id", "provider_payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(8))
+    provider_refund_id: Mapped[str] = mapped_column(String(64))
+    provider_payment_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    is_partial: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raw: Mapped[dict[str, Any]]
+
+
+class Dispute(Base):
+    """A dispute; a lost one takes its amount out of revenue."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        UniqueConstraint("project_id", "provider", "provider_dispute_id"),
+        Index(None, "project_id", "provider_payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(8))
+    provider_dispute_id: Mapped[str] = mapped_column(String(64))
+    provider_payment_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    lost: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    raw: Mapped[dict[str, Any]]

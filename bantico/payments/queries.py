@@ -1,0 +1,106 @@
+"""Reading payments back: filtered lists and one payment with its refunds and disputes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bantico.errors import NotFound
+from bantico.money import format_amount
+from bantico.payments import schemas
+from bantico.payments.models import Dispute, Payment, Refund
+
+
+def money(amount: int | None, currency: str | None) -> schemas.Money | None:
+    if amount is None or not currency:
+        return None
+    return schemas.Money(amount=amount, currency=currency,
+                         formatted=format_amount(amount, currency))
+
+
+def _refunds_by_payment(session: Session, project_id: str,
+                        payment_ids: list[str]) -> dict[str, list[Refund]]:
+    found: dict[str, list[Refund]] = defaultdict(list)
+    if payment_ids:
+        for refund in session.execute(
+            select(Refund).where(Refund.project_id == project_id,
+                                 Refund.provider_payment_id.in_(payment_ids))
+            .order_by(Refund.created_at)
+        ).scalars():
+            found[refund.provider_payment_id].append(refund)
+    return found
+
+
+def _out(payment: Payment, refunds: list[Refund]) -> schemas.PaymentOut:
+    done = [r for r in refunds if r.status == "succeeded" and r.amount is not None]
+    refunded = sum(r.amount or 0 for r in done)
+    return schemas.PaymentOut(
+        payment_id=payment.provider_payment_id,
+        provider=payment.provider,
+        mode=payment.mode,
+        status=payment.status,
+        total=money(payment.total_amount, payment.currency)
+        or schemas.Money(amount=payment.total_amount, currency=payment.currency, formatted=""),
+        settlement=money(payment.settlement_amount, payment.settlement_currency),
+        tax=payment.tax,
+        refunded=money(refunded, done[0].currency or payment.currency) if done else None,
+        customer=schemas.Customer(id=payment.customer_id, email=payment.customer_email,
+                                  name=payment.customer_name),
+        subscription_id=payment.subscription_id,
+        checkout_session_id=payment.checkout_session_id,
+        charge_type=payment.charge_type,
+        metadata=payment.payment_metadata or {},
+        counts_as_revenue=payment.counts_as_revenue,
+        excluded_reason=payment.excluded_reason,
+        created_at=payment.created_at,
+        received_via=payment.received_via,
+    )
+
+
+def list_payments(
+    session: Session, project_id: str, *, mode: str, since: datetime | None,
+    until: datetime | None, limit: int, cursor: int | None,
+) -> schemas.PaymentList:
+    query = select(Payment).where(Payment.project_id == project_id, Payment.mode == mode)
+    if since is not None:
+        query = query.where(Payment.created_at >= since)
+    if until is not None:
+        query = query.where(Payment.created_at < until)
+    if cursor is not None:
+        query = query.where(Payment.id < cursor)
+    rows = list(session.execute(
+        query.order_by(Payment.id.desc()).limit(limit + 1)).scalars())
+    page = rows[:limit]
+    refunds = _refunds_by_payment(session, project_id, [p.provider_payment_id for p in page])
+    return schemas.PaymentList(
+        items=[_out(p, refunds.get(p.provider_payment_id, [])) for p in page],
+        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+    )
+
+
+def get_payment(session: Session, project_id: str, payment_id: str) -> schemas.PaymentDetail:
+    payment = session.execute(
+        select(Payment).where(Payment.project_id == project_id,
+                              Payment.provider_payment_id == payment_id)
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound(f"no payment {payment_id} in this project")
+    refunds = _refunds_by_payment(session, project_id, [payment_id]).get(payment_id, [])
+    disputes = session.execute(
+        select(Dispute).where(Dispute.project_id == project_id,
+                              Dispute.provider_payment_id == payment_id)
+    ).scalars().all()
+    base = _out(payment, refunds)
+    return schemas.PaymentDetail(
+        **base.model_dump(),
+        refunds=[schemas.RefundOut(
+            refund_id=r.provider_refund_id, status=r.status, amount=money(r.amount, r.currency),
+            is_partial=r.is_partial, reason=r.reason, created_at=r.created_at) for r in refunds],
+        disputes=[schemas.DisputeOut(
+            dispute_id=d.provider_dispute_id, status=d.status, amount=money(d.amount, d.currency),
+            lost=d.lost, created_at=d.created_at) for d in disputes],
+        raw=payment.raw,
+    )

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bantico.schemas import ApiModel
+
+
+class Money(ApiModel):
+    amount: int
+    currency: str
+    formatted: str
+
+
+class RefundOut(ApiModel):
+    refund_id: str
+    status: str
+    amount: Money | None
+    is_partial: bool
+    reason: str | None
+    created_at: datetime
+
+
+class DisputeOut(ApiModel):
+    dispute_id: str
+    status: str
+    amount: Money | None
+    lost: bool
+    created_at: datetime
+
+
+class Customer(ApiModel):
+    id: str | None
+    email: str | None
+    name: str | None
+
+
+class PaymentOut(ApiModel):
+    payment_id: str
+    provider: str
+    mode: str
+    status: str
+    total: Money
+    settlement: Money | None
+    tax: int | None
+    refunded: Money | None
+    customer: Customer
+    subscription_id: str | None
+    checkout_session_id: str | None
+    charge_type: str | None
+    metadata: dict[str, Any]
+    counts_as_revenue: bool
+    excluded_reason: str | None
+    created_at: datetime
+    received_via: str
+
+
+class PaymentDetail(PaymentOut):
+    refunds: list[RefundOut]
+    disputes: list[DisputeOut]
+    raw: dict[str, Any]
+
+
+class PaymentList(ApiModel):
+    items: list[PaymentOut]
+    next_cursor: str | None
