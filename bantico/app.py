@@ -22,6 +22,7 @@ from bantico.integrations.dodo.scheduler import Reconciler
 from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
+from bantico.reports import routes as report_routes
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(link_redirect.router)
     app.include_router(link_routes.router)
     app.include_router(payment_routes.router)
+    app.include_router(report_routes.router)
     app.include_router(dodo_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from bantico.config import get_settings
-from bantico.db import make_engine, make_sessionmaker, migrate, session_scope
-from bantico.errors import BanticoError
+from bantico.config import ensure_secret_key, get_settings
+from bantico.integrations.dodo.commands import dodo_app
 from bantico.links import schemas as link_schemas
 from bantico.links import service as link_service
 from bantico.projects import service as project_service
-from bantico.projects.models import Project
+from bantico.terminal import JsonFlag, ProjectOpt, console, database, pick_project
 
 app = typer.Typer(
     help="Bantico: self-hostable attribution for tracked links and Dodo Payments.",
@@ -28,34 +23,7 @@ project_app = typer.Typer(help="Create and inspect projects.", no_args_is_help=T
 links_app = typer.Typer(help="Create and list tracked links.", no_args_is_help=True)
 app.add_typer(project_app, name="project")
 app.add_typer(links_app, name="links")
-console = Console(soft_wrap=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-ProjectOpt = Annotated[
-    str | None, typer.Option("--project", help="Project id (default: the first project).")
-]
-
-
-@contextmanager
-def database() -> Iterator[Session]:
-    engine = make_engine(get_settings().database_url)
-    migrate(engine)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            yield session
-    except BanticoError as error:
-        console.print(f"[red]error:[/red] {error.message}")
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-
-
-def _pick_project(session: Session, project_id: str | None) -> Project:
-    if project_id:
-        return project_service.get_project(session, project_id)
-    project = project_service.first_project(session)
-    if project is None:
-        raise BanticoError("no project yet; run `bantico project create NAME`")
-    return project
+app.add_typer(dodo_app, name="dodo")
 
 
 def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:
@@ -73,6 +41,11 @@ def serve(
     from bantico.app import create_app
 
     base = _base_url(host, port)
+    if ensure_secret_key(get_settings()):
+        console.print(
+            f"[dim]made a secret key in {get_settings().secret_key_file} "
+            "(or set BANTICO_SECRET_KEY); keep it with the database[/dim]"
+        )
     with database() as session:
         project = project_service.first_project(session)
         if project is None:
@@ -119,7 +92,7 @@ def project_create(name: str, as_json: JsonFlag = False) -> None:
 def project_key(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
     """Create another secret key for a project."""
     with database() as session:
-        chosen = _pick_project(session, project)
+        chosen = pick_project(session, project)
         secret = project_service.create_secret_key(session, chosen)
     typer.echo(json.dumps({"project": chosen.id, "secretKey": secret}) if as_json else secret)
 
@@ -151,7 +124,7 @@ def links_create(
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
     with database() as session:
-        link = link_service.create_link(session, _pick_project(session, project).id, data)
+        link = link_service.create_link(session, pick_project(session, project).id, data)
     from bantico.links.routes import to_schema
 
     out = to_schema(link, _base_url(), 0)
@@ -172,7 +145,7 @@ def links_list(
 
     with database() as session:
         links = link_service.list_links(
-            session, _pick_project(session, project).id, include_archived=archived
+            session, pick_project(session, project).id, include_archived=archived
         )
         counts = link_service.click_counts(session, (link.id for link in links))
     items = [to_schema(link, _base_url(), counts.get(link.id, 0)) for link in links]

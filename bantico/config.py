@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "please-change"}
@@ -16,6 +18,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./bantico.db"
     public_url: str | None = None
     secret_key: str | None = None
+    secret_key_file: Path = Path("bantico.secret")
     dodo_test_url: str = "https://test.dodopayments.com"
     dodo_live_url: str = "https://live.dodopayments.com"
     dodo_sync_interval_seconds: int = Field(default=300, ge=0)
@@ -33,6 +36,25 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _secret_from_file(self) -> Settings:
+        """Without BANTICO_SECRET_KEY, use the key `bantico serve` generated on first start."""
+        if self.secret_key is None and self.secret_key_file.is_file():
+            self.secret_key = self.secret_key_file.read_text().strip() or None
+        return self
+
+
+def ensure_secret_key(settings: Settings) -> bool:
+    """Generate and keep a secret key when none is configured; True when one was made."""
+    if settings.secret_key:
+        return False
+    key = secrets.token_urlsafe(32)
+    path = settings.secret_key_file
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(key + "\n")
+    settings.secret_key = key
+    return True
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from bantico.attribution.models import Attribution, Credit
 from bantico.db import Base
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.leases import Lease
@@ -9,7 +10,9 @@ from bantico.projects.models import Project, SecretKey
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
 
 __all__ = [
+    "Attribution",
     "Base",
+    "Credit",
     "Dispute",
     "DodoIntegration",
     "Lease",

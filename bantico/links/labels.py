@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bantico.attribution.late import after_labels
 from bantico.db import insert_ignoring_conflicts
 from bantico.links.models import Campaign, Lead
+
+
+def _ensure(
+    session: Session, model: type[Campaign] | type[Lead], project_id: str, key: str | None
+) -> bool:
+    if not key:
+        return False
+    result = session.execute(
+        insert_ignoring_conflicts(session, model).values(project_id=project_id, key=key)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def ensure_labels(
     session: Session, project_id: str, *, campaign_id: str | None, lead_id: str | None
 ) -> None:
-    if campaign_id:
-        session.execute(
-            insert_ignoring_conflicts(session, Campaign).values(
-                project_id=project_id, key=campaign_id
-            )
-        )
-    if lead_id:
-        session.execute(
-            insert_ignoring_conflicts(session, Lead).values(project_id=project_id, key=lead_id)
+    new_campaign = _ensure(session, Campaign, project_id, campaign_id)
+    new_lead = _ensure(session, Lead, project_id, lead_id)
+    if new_campaign or new_lead:
+        # Payments that named them before they existed may now resolve without a warning.
+        after_labels(
+            session,
+            project_id,
+            campaign_id=campaign_id if new_campaign else None,
+            lead_id=lead_id if new_lead else None,
         )

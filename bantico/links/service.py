@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bantico.attribution.late import after_link
 from bantico.db import utcnow
 from bantico.errors import Conflict, NotFound
 from bantico.ids import new_id, random_string
@@ -46,6 +47,7 @@ def create_link(session: Session, project_id: str, data: schemas.LinkCreate) -> 
     session.add(link)
     ensure_labels(session, project_id, campaign_id=data.campaign_id, lead_id=data.lead_id)
     session.flush()
+    after_link(session, project_id, link.id)
     return link
 
 
@@ -75,6 +77,7 @@ def update_link(session: Session, project_id: str, link_id: str, data: schemas.L
         setattr(link, field, value)
     ensure_labels(session, project_id, campaign_id=link.campaign_id, lead_id=link.lead_id)
     session.flush()
+    after_link(session, project_id, link.id)
     return link
 
 

@@ -40,6 +40,12 @@ class Payment(Base):
     charge_type: Mapped[str | None] = mapped_column(String(20))
     is_update_payment_method: Mapped[bool] = mapped_column(default=False)
     counts_as_revenue: Mapped[bool] = mapped_column(default=False)
+    # Kept current as refunds and disputes arrive, in either order, so reports read one row.
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    disputed_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_settlement: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0"
+    )
     excluded_reason: Mapped[str | None] = mapped_column(String(100))
     payment_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime]

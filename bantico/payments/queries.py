@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bantico.attribution.explain import explain
+from bantico.attribution.models import Attribution
 from bantico.errors import NotFound
 from bantico.money import format_amount
 from bantico.payments import schemas
@@ -17,24 +19,45 @@ from bantico.payments.models import Dispute, Payment, Refund
 def money(amount: int | None, currency: str | None) -> schemas.Money | None:
     if amount is None or not currency:
         return None
-    return schemas.Money(amount=amount, currency=currency,
-                         formatted=format_amount(amount, currency))
+    return schemas.Money(
+        amount=amount, currency=currency, formatted=format_amount(amount, currency)
+    )
 
 
-def _refunds_by_payment(session: Session, project_id: str,
-                        payment_ids: list[str]) -> dict[str, list[Refund]]:
+def _refunds_by_payment(
+    session: Session, project_id: str, payment_ids: list[str]
+) -> dict[str, list[Refund]]:
     found: dict[str, list[Refund]] = defaultdict(list)
     if payment_ids:
         for refund in session.execute(
-            select(Refund).where(Refund.project_id == project_id,
-                                 Refund.provider_payment_id.in_(payment_ids))
+            select(Refund)
+            .where(Refund.project_id == project_id, Refund.provider_payment_id.in_(payment_ids))
             .order_by(Refund.created_at)
         ).scalars():
             found[refund.provider_payment_id].append(refund)
     return found
 
 
-def _out(payment: Payment, refunds: list[Refund]) -> schemas.PaymentOut:
+def _attribution(found: Attribution | None) -> schemas.AttributionOut | None:
+    if found is None:
+        return None
+    return schemas.AttributionOut(
+        method=found.method,
+        confidence=found.confidence,
+        link_id=found.link_id,
+        campaign_id=found.campaign_id,
+        source=found.source,
+        medium=found.medium,
+        content=found.content,
+        lead_id=found.lead_id,
+        visitor_id=found.visitor_id,
+        warnings=list(found.warnings or []),
+    )
+
+
+def _out(
+    payment: Payment, refunds: list[Refund], attribution: Attribution | None
+) -> schemas.PaymentOut:
     done = [r for r in refunds if r.status == "succeeded" and r.amount is not None]
     refunded = sum(r.amount or 0 for r in done)
     return schemas.PaymentOut(
@@ -47,8 +70,9 @@ def _out(payment: Payment, refunds: list[Refund]) -> schemas.PaymentOut:
         settlement=money(payment.settlement_amount, payment.settlement_currency),
         tax=payment.tax,
         refunded=money(refunded, done[0].currency or payment.currency) if done else None,
-        customer=schemas.Customer(id=payment.customer_id, email=payment.customer_email,
-                                  name=payment.customer_name),
+        customer=schemas.Customer(
+            id=payment.customer_id, email=payment.customer_email, name=payment.customer_name
+        ),
         subscription_id=payment.subscription_id,
         checkout_session_id=payment.checkout_session_id,
         charge_type=payment.charge_type,
@@ -57,50 +81,89 @@ def _out(payment: Payment, refunds: list[Refund]) -> schemas.PaymentOut:
         excluded_reason=payment.excluded_reason,
         created_at=payment.created_at,
         received_via=payment.received_via,
+        attribution=_attribution(attribution),
     )
 
 
 def list_payments(
-    session: Session, project_id: str, *, mode: str, since: datetime | None,
-    until: datetime | None, limit: int, cursor: int | None,
+    session: Session,
+    project_id: str,
+    *,
+    mode: str,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: int | None,
+    attributed: bool | None = None,
 ) -> schemas.PaymentList:
-    query = select(Payment).where(Payment.project_id == project_id, Payment.mode == mode)
+    query = (
+        select(Payment, Attribution)
+        .outerjoin(Attribution, Attribution.payment_id == Payment.id)
+        .where(Payment.project_id == project_id, Payment.mode == mode)
+    )
+    if attributed is True:
+        query = query.where(Attribution.method != "none")
+    elif attributed is False:
+        query = query.where(or_(Attribution.method == "none", Attribution.method.is_(None)))
     if since is not None:
         query = query.where(Payment.created_at >= since)
     if until is not None:
         query = query.where(Payment.created_at < until)
     if cursor is not None:
         query = query.where(Payment.id < cursor)
-    rows = list(session.execute(
-        query.order_by(Payment.id.desc()).limit(limit + 1)).scalars())
+    rows = list(session.execute(query.order_by(Payment.id.desc()).limit(limit + 1)).all())
     page = rows[:limit]
-    refunds = _refunds_by_payment(session, project_id, [p.provider_payment_id for p in page])
+    refunds = _refunds_by_payment(session, project_id, [p.provider_payment_id for p, _ in page])
     return schemas.PaymentList(
-        items=[_out(p, refunds.get(p.provider_payment_id, [])) for p in page],
-        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+        items=[_out(p, refunds.get(p.provider_payment_id, []), a) for p, a in page],
+        next_cursor=str(page[-1][0].id) if len(rows) > limit else None,
     )
 
 
 def get_payment(session: Session, project_id: str, payment_id: str) -> schemas.PaymentDetail:
     payment = session.execute(
-        select(Payment).where(Payment.project_id == project_id,
-                              Payment.provider_payment_id == payment_id)
+        select(Payment).where(
+            Payment.project_id == project_id, Payment.provider_payment_id == payment_id
+        )
     ).scalar_one_or_none()
     if payment is None:
         raise NotFound(f"no payment {payment_id} in this project")
     refunds = _refunds_by_payment(session, project_id, [payment_id]).get(payment_id, [])
-    disputes = session.execute(
-        select(Dispute).where(Dispute.project_id == project_id,
-                              Dispute.provider_payment_id == payment_id)
-    ).scalars().all()
-    base = _out(payment, refunds)
+    disputes = (
+        session.execute(
+            select(Dispute).where(
+                Dispute.project_id == project_id, Dispute.provider_payment_id == payment_id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    attribution = session.get(Attribution, payment.id)
+    base = _out(payment, refunds, attribution)
     return schemas.PaymentDetail(
         **base.model_dump(),
-        refunds=[schemas.RefundOut(
-            refund_id=r.provider_refund_id, status=r.status, amount=money(r.amount, r.currency),
-            is_partial=r.is_partial, reason=r.reason, created_at=r.created_at) for r in refunds],
-        disputes=[schemas.DisputeOut(
-            dispute_id=d.provider_dispute_id, status=d.status, amount=money(d.amount, d.currency),
-            lost=d.lost, created_at=d.created_at) for d in disputes],
+        explanation=explain(payment, attribution),
+        trace=list(attribution.trace or []) if attribution else [],
+        refunds=[
+            schemas.RefundOut(
+                refund_id=r.provider_refund_id,
+                status=r.status,
+                amount=money(r.amount, r.currency),
+                is_partial=r.is_partial,
+                reason=r.reason,
+                created_at=r.created_at,
+            )
+            for r in refunds
+        ],
+        disputes=[
+            schemas.DisputeOut(
+                dispute_id=d.provider_dispute_id,
+                status=d.status,
+                amount=money(d.amount, d.currency),
+                lost=d.lost,
+                created_at=d.created_at,
+            )
+            for d in disputes
+        ],
         raw=payment.raw,
     )

@@ -24,14 +24,22 @@ def list_payments(
     until: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query()] = None,
+    attributed: bool | None = None,
 ) -> schemas.PaymentList:
     """Payments newest first, for one mode (test and live never mix). `from` is inclusive and
-    `to` exclusive; follow `nextCursor` for the next page."""
+    `to` exclusive; `attributed=true|false` keeps attributed or unattributed payments only;
+    follow `nextCursor` for the next page."""
     if cursor is not None and not cursor.isdigit():
         raise Invalid("cursor must be the nextCursor value of a previous page")
     return queries.list_payments(
-        session, project.id, mode=mode, since=as_utc(since), until=as_utc(until), limit=limit,
+        session,
+        project.id,
+        mode=mode,
+        since=as_utc(since),
+        until=as_utc(until),
+        limit=limit,
         cursor=int(cursor) if cursor else None,
+        attributed=attributed,
     )
 
 

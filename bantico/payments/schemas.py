@@ -35,6 +35,19 @@ class Customer(ApiModel):
     name: str | None
 
 
+class AttributionOut(ApiModel):
+    method: str
+    confidence: float
+    link_id: str | None
+    campaign_id: str | None
+    source: str | None
+    medium: str | None
+    content: str | None
+    lead_id: str | None
+    visitor_id: str | None
+    warnings: list[str]
+
+
 class PaymentOut(ApiModel):
     payment_id: str
     provider: str
@@ -53,9 +66,12 @@ class PaymentOut(ApiModel):
     excluded_reason: str | None
     created_at: datetime
     received_via: str
+    attribution: AttributionOut | None
 
 
 class PaymentDetail(PaymentOut):
+    explanation: list[str]
+    trace: list[dict[str, Any]]
     refunds: list[RefundOut]
     disputes: list[DisputeOut]
     raw: dict[str, Any]

@@ -150,3 +150,8 @@ class LoaderConfig(ApiModel):
 class Accepted(ApiModel):
     ok: bool = True
     id: int | None = None
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Emails match case- and whitespace-insensitively."""
+    return email.strip().lower() if email and email.strip() else None

@@ -153,8 +153,11 @@ class DodoClient:
     def payments_page(
         self, page: int, *, since: datetime, until: datetime | None = None
     ) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"page_number": page, "page_size": PAGE_SIZE,
-                                  "created_at_gte": since}
+        kwargs: dict[str, Any] = {
+            "page_number": page,
+            "page_size": PAGE_SIZE,
+            "created_at_gte": since,
+        }
         if until is not None:
             kwargs["created_at_lte"] = until
         result = self._call("list payments", self._sdk.payments.list, **kwargs)
@@ -166,14 +169,20 @@ class DodoClient:
 
     def refunds_page(self, page: int, *, since: datetime) -> list[dict[str, Any]]:
         result = self._call(
-            "list refunds", self._sdk.refunds.list, page_number=page, page_size=PAGE_SIZE,
+            "list refunds",
+            self._sdk.refunds.list,
+            page_number=page,
+            page_size=PAGE_SIZE,
             created_at_gte=since,
         )
         return [item.to_dict(mode="json") for item in result.items]
 
     def disputes_page(self, page: int, *, since: datetime) -> list[dict[str, Any]]:
         result = self._call(
-            "list disputes", self._sdk.disputes.list, page_number=page, page_size=PAGE_SIZE,
+            "list disputes",
+            self._sdk.disputes.list,
+            page_number=page,
+            page_size=PAGE_SIZE,
             created_at_gte=since,
         )
         return [item.to_dict(mode="json") for item in result.items]

@@ -68,15 +68,19 @@ def detect_mode(settings: Settings, api_key: str) -> str:
     if len(accepted) == 1:
         return accepted[0]
     if len(accepted) == 2:
-        raise Invalid("the key works on both the test and the live host; check "
-                      "BANTICO_DODO_TEST_URL and BANTICO_DODO_LIVE_URL point at different hosts")
+        raise Invalid(
+            "the key works on both the test and the live host; check "
+            "BANTICO_DODO_TEST_URL and BANTICO_DODO_LIVE_URL point at different hosts"
+        )
     if all(result == "rejected" for result in results.values()):
         raise InvalidApiKey(
             "Dodo rejected this API key in both test and live mode. Copy a key from the Dodo "
             "dashboard (Developer → API Keys) and paste it whole; nothing was saved."
         )
-    raise CouldNotVerify("could not verify the key with Dodo right now (it did not answer); "
-                         "nothing was saved, try again in a minute")
+    raise CouldNotVerify(
+        "could not verify the key with Dodo right now (it did not answer); "
+        "nothing was saved, try again in a minute"
+    )
 
 
 def _register_webhook(settings: Settings, integration: DodoIntegration, api_key: str) -> None:
@@ -103,8 +107,10 @@ def _register_webhook(settings: Settings, integration: DodoIntegration, api_key:
         return
     except (DodoUnavailable, DodoFailed) as error:
         integration.webhook_state = "polling_only"
-        integration.webhook_reason = f"webhook registration failed ({error.message}); " \
+        integration.webhook_reason = (
+            f"webhook registration failed ({error.message}); "
             "payments arrive by polling. Reconnect to try again."
+        )
         return
     finally:
         client.close()
@@ -138,16 +144,20 @@ def connect(
         integration.synced_until = None
     _register_webhook(settings, integration, api_key)
     session.flush()
-    log.info("dodo.connected", extra={"project": project.id, "mode": mode,
-                                      "webhook": integration.webhook_state})
+    log.info(
+        "dodo.connected",
+        extra={"project": project.id, "mode": mode, "webhook": integration.webhook_state},
+    )
     return integration
 
 
 def get_integration(session: Session, project_id: str) -> DodoIntegration:
     integration = session.get(DodoIntegration, project_id)
     if integration is None:
-        raise NotFound("Dodo Payments is not connected; PUT /api/v1/integrations/dodo "
-                       '{"apiKey": …} or run `bantico dodo connect`')
+        raise NotFound(
+            "Dodo Payments is not connected; PUT /api/v1/integrations/dodo "
+            '{"apiKey": …} or run `bantico dodo connect`'
+        )
     return integration
 
 
@@ -160,8 +170,10 @@ def disconnect(session: Session, settings: Settings, project_id: str) -> dict[st
             client.delete_webhook(integration.webhook_endpoint_id)
             removed = True
         except BanticoError as error:
-            note = f"could not remove the webhook endpoint from Dodo ({error.message}); " \
+            note = (
+                f"could not remove the webhook endpoint from Dodo ({error.message}); "
                 "delete it in the Dodo dashboard"
+            )
         finally:
             client.close()
     session.delete(integration)
@@ -170,10 +182,13 @@ def disconnect(session: Session, settings: Settings, project_id: str) -> dict[st
 
 
 def _count(session: Session, model: Any, project_id: str, mode: str) -> int:
-    return int(session.execute(
-        select(func.count()).select_from(model).where(
-            model.project_id == project_id, model.mode == mode)
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(model.project_id == project_id, model.mode == mode)
+        ).scalar_one()
+    )
 
 
 def status(session: Session, project_id: str) -> dict[str, Any]:

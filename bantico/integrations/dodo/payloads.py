@@ -112,9 +112,7 @@ def dispute(data: dict[str, Any], mode: str) -> DisputeIn:
     currency = (_text(data, "currency") or "").upper() or None
     raw_amount = data.get("amount")
     # Dodo sends a dispute's amount as a string "to accommodate precision" (SDK dispute.py).
-    amount = (
-        parse_amount(str(raw_amount), currency or "USD") if raw_amount is not None else None
-    )
+    amount = parse_amount(str(raw_amount), currency or "USD") if raw_amount is not None else None
     return DisputeIn(
         provider=PROVIDER,
         mode=mode,

@@ -29,8 +29,13 @@ class DodoSync(ApiModel):
 
 
 @router.put("/api/v1/integrations/dodo")
-def connect_dodo(data: DodoConnect, request: Request, project: ProjectDep, session: SessionDep,
-                 settings: SettingsDep) -> dict[str, Any]:
+def connect_dodo(
+    data: DodoConnect,
+    request: Request,
+    project: ProjectDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
     """Connect Dodo Payments with an API key. The key's mode (test or live) is found by asking
     both hosts; a webhook endpoint is registered when the key can write and `BANTICO_PUBLIC_URL`
     is set, otherwise payments arrive by polling. History is backfilled in the background."""
@@ -49,16 +54,18 @@ def dodo_status(project: ProjectDep, session: SessionDep) -> dict[str, Any]:
 
 
 @router.delete("/api/v1/integrations/dodo")
-def disconnect_dodo(project: ProjectDep, session: SessionDep,
-                    settings: SettingsDep) -> dict[str, Any]:
+def disconnect_dodo(
+    project: ProjectDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Disconnect, removing the webhook endpoint Bantico registered where Dodo allows it.
     Stored payments are kept."""
     return service.disconnect(session, settings, project.id)
 
 
 @router.post("/api/v1/integrations/dodo/sync")
-def sync_dodo(request: Request, project: ProjectDep, settings: SettingsDep,
-              data: DodoSync | None = None) -> dict[str, Any]:
+def sync_dodo(
+    request: Request, project: ProjectDep, settings: SettingsDep, data: DodoSync | None = None
+) -> dict[str, Any]:
     """Backfill or reconcile now: store every payment, refund and dispute created since
     `since` (default: where the last pass stopped). Safe to repeat."""
     since = data.since if data else None
@@ -67,8 +74,9 @@ def sync_dodo(request: Request, project: ProjectDep, settings: SettingsDep,
 
 
 @router.post("/webhooks/dodo/{project_id}", tags=["webhooks"])
-def receive_webhook(project_id: str, body: RawBody, request: Request, session: SessionDep,
-                    settings: SettingsDep) -> JSONResponse:
+def receive_webhook(
+    project_id: str, body: RawBody, request: Request, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
     """Dodo Payments webhook receiver (Standard Webhooks signatures)."""
     status, payload = webhooks.receive(session, settings, project_id, body, request.headers)
     return JSONResponse(payload, status_code=status)

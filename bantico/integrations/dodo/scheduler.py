@@ -72,8 +72,10 @@ class Reconciler:
                 run_sync(self.factory, self.settings, project_id)
                 done += 1
             except Exception as error:
-                log.warning("dodo.reconcile.project_failed",
-                            extra={"project": project_id, "error": str(error)})
+                log.warning(
+                    "dodo.reconcile.project_failed",
+                    extra={"project": project_id, "error": str(error)},
+                )
             finally:
                 with session_scope(self.factory) as session:
                     release(session, name, self.holder)

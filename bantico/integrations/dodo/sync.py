@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from functools import partial
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,9 +45,13 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "since": self.since, "until": self.until, "pages": self.pages,
-            "paymentsSeen": self.payments_seen, "paymentsStored": self.payments_stored,
-            "refundsSeen": self.refunds_seen, "disputesSeen": self.disputes_seen,
+            "since": self.since,
+            "until": self.until,
+            "pages": self.pages,
+            "paymentsSeen": self.payments_seen,
+            "paymentsStored": self.payments_stored,
+            "refundsSeen": self.refunds_seen,
+            "disputesSeen": self.disputes_seen,
             "retries": self.retries,
         }
 
@@ -73,18 +78,20 @@ def _needs_full_payment(session: Session, project_id: str, item: dict[str, Any])
     """List items lack settlement, tax and is_update_payment_method (DODO.md §4)."""
     stored = session.execute(
         select(Payment.settlement_amount).where(
-            Payment.project_id == project_id, Payment.provider == "dodo",
+            Payment.project_id == project_id,
+            Payment.provider == "dodo",
             Payment.provider_payment_id == item.get("payment_id"),
         )
     ).first()
     return stored is None or stored.settlement_amount is None
 
 
-def _pages(fetch_page: Callable[[int], list[dict[str, Any]]], report: SyncReport,
-           sleep: Sleep) -> Any:
+def _pages(
+    fetch_page: Callable[[int], list[dict[str, Any]]], report: SyncReport, sleep: Sleep
+) -> Iterator[list[dict[str, Any]]]:
     page = 0
     while True:
-        items = _with_backoff(lambda: fetch_page(page), report, sleep)
+        items: list[dict[str, Any]] = _with_backoff(partial(fetch_page, page), report, sleep)
         report.pages += 1
         yield items
         if len(items) < PAGE_SIZE:
@@ -93,9 +100,14 @@ def _pages(fetch_page: Callable[[int], list[dict[str, Any]]], report: SyncReport
 
 
 def run_sync(
-    factory: sessionmaker[Session], settings: Settings, project_id: str, *,
-    since: datetime | None = None, progress: Progress | None = None,
-    sleep: Sleep = time.sleep, client: DodoClient | None = None,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    project_id: str,
+    *,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+    sleep: Sleep = time.sleep,
+    client: DodoClient | None = None,
 ) -> SyncReport:
     """Store every succeeded payment, refund and dispute created since `since` (default: the
     pending backfill, else the last pass minus an overlap)."""
@@ -104,7 +116,8 @@ def run_sync(
         mode = integration.mode
         backfill_from = integration.backfill_from
         default_since = backfill_from or (
-            integration.synced_until - OVERLAP if integration.synced_until
+            integration.synced_until - OVERLAP
+            if integration.synced_until
             else utcnow() - timedelta(days=settings.dodo_backfill_days)
         )
         own_client = client is None
@@ -112,18 +125,21 @@ def run_sync(
     report = SyncReport(since=since or default_since, until=utcnow())
     notify = progress or (lambda _stage, _count: None)
     try:
-        for items in _pages(lambda n: client.payments_page(n, since=report.since,
-                                                           until=report.until), report, sleep):
+        for items in _pages(
+            lambda n: client.payments_page(n, since=report.since, until=report.until), report, sleep
+        ):
             with session_scope(factory) as session:
                 for item in items:
                     report.payments_seen += 1
                     if item.get("status") != "succeeded":
                         continue
                     if _needs_full_payment(session, project_id, item):
-                        full = _with_backoff(lambda i=item: client.payment(i["payment_id"]),
-                                             report, sleep)
-                        payments.store_payment(session, project_id,
-                                               payloads.payment(full, mode), via="sync")
+                        full = _with_backoff(
+                            partial(client.payment, item["payment_id"]), report, sleep
+                        )
+                        payments.store_payment(
+                            session, project_id, payloads.payment(full, mode), via="sync"
+                        )
                         report.payments_stored += 1
             notify("payments", len(items))
         for items in _pages(lambda n: client.refunds_page(n, since=report.since), report, sleep):

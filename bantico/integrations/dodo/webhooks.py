@@ -52,13 +52,15 @@ def parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
     return event_type, data
 
 
-def handle(session: Session, project_id: str, mode: str, event_type: str,
-           data: dict[str, Any]) -> str:
+def handle(
+    session: Session, project_id: str, mode: str, event_type: str, data: dict[str, Any]
+) -> str:
     """Apply one event. Branch on the raw `type` string: the SDK parses unknown types as the
     wrong class (DODO.md §5). Every branch is idempotent."""
     if event_type == "payment.succeeded":
-        payment = payments.store_payment(session, project_id, payloads.payment(data, mode),
-                                         via="webhook")
+        payment = payments.store_payment(
+            session, project_id, payloads.payment(data, mode), via="webhook"
+        )
         return f"payment {payment.provider_payment_id} stored"
     if event_type == "refund.succeeded":
         refund = payments.store_refund(session, project_id, payloads.refund(data, mode))
@@ -69,8 +71,9 @@ def handle(session: Session, project_id: str, mode: str, event_type: str,
     return "acknowledged; Bantico does not use this event type"
 
 
-def receive(session: Session, settings: Settings, project_id: str, body: bytes,
-            headers: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+def receive(
+    session: Session, settings: Settings, project_id: str, body: bytes, headers: Mapping[str, str]
+) -> tuple[int, dict[str, Any]]:
     integration = session.get(DodoIntegration, project_id)
     if integration is None or not integration.webhook_secret_encrypted:
         raise NotFound("no Dodo webhook secret is configured for this project")
@@ -80,23 +83,30 @@ def receive(session: Session, settings: Settings, project_id: str, body: bytes,
         integration.webhook_failures += 1
         integration.last_webhook_failure_at = utcnow()
         log.warning("dodo.webhook.invalid_signature", extra={"project": project_id})
-        return 401, {"error": {"code": "unauthorized",
-                               "message": "webhook signature check failed"}}
+        return 401, {"error": {"code": "unauthorized", "message": "webhook signature check failed"}}
     event_type, data = parse_envelope(body)
     webhook_id = headers["webhook-id"]
     integration.last_webhook_at = utcnow()
     session.execute(
         insert_ignoring_conflicts(session, WebhookMessage).values(
-            provider=PROVIDER, project_id=project_id, webhook_id=webhook_id,
-            event_type=event_type, mode=integration.mode, body=body.decode(),
-            received_at=utcnow(), deliveries=0,
+            provider=PROVIDER,
+            project_id=project_id,
+            webhook_id=webhook_id,
+            event_type=event_type,
+            mode=integration.mode,
+            body=body.decode(),
+            received_at=utcnow(),
+            deliveries=0,
         )
     )
     message = session.execute(
-        select(WebhookMessage).where(
-            WebhookMessage.provider == PROVIDER, WebhookMessage.project_id == project_id,
+        select(WebhookMessage)
+        .where(
+            WebhookMessage.provider == PROVIDER,
+            WebhookMessage.project_id == project_id,
             WebhookMessage.webhook_id == webhook_id,
-        ).with_for_update()
+        )
+        .with_for_update()
     ).scalar_one()
     message.deliveries += 1
     if message.handled_at is not None:
@@ -104,8 +114,9 @@ def receive(session: Session, settings: Settings, project_id: str, body: bytes,
     return process(session, message, event_type, data)
 
 
-def process(session: Session, message: WebhookMessage, event_type: str,
-            data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def process(
+    session: Session, message: WebhookMessage, event_type: str, data: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     """Handle a stored message; a payload we cannot read stays in the inbox for replay."""
     try:
         with session.begin_nested():
@@ -118,15 +129,16 @@ def process(session: Session, message: WebhookMessage, event_type: str,
     return 200, {"status": "handled", "outcome": outcome}
 
 
-def replay(session: Session, project_id: str, *, webhook_id: str | None = None,
-           unhandled_only: bool = True) -> list[dict[str, Any]]:
+def replay(
+    session: Session, project_id: str, *, webhook_id: str | None = None, unhandled_only: bool = True
+) -> list[dict[str, Any]]:
     """Run stored events through the handlers again (e.g. after a fix)."""
     query = select(WebhookMessage).where(WebhookMessage.project_id == project_id)
     if webhook_id is not None:
         query = query.where(WebhookMessage.webhook_id == webhook_id)
     elif unhandled_only:
         query = query.where(WebhookMessage.handled_at.is_(None))
-    results = []
+    results: list[dict[str, Any]] = []
     for message in session.execute(query.order_by(WebhookMessage.id)).scalars():
         try:
             event_type, data = parse_envelope(message.body.encode())

@@ -27,11 +27,20 @@ def secret(project: Project, session: Session, settings: Settings) -> str:
     return value
 
 
-def deliver(project: Project, secret: str, event_type: str, data: dict[str, Any],
-            msg_id: str = "msg_1", **kwargs: Any) -> Any:
+def deliver(
+    project: Project,
+    secret: str,
+    event_type: str,
+    data: dict[str, Any],
+    msg_id: str = "msg_1",
+    **kwargs: Any,
+) -> Any:
     body = support.envelope(event_type, data)
-    return project.client.post(f"/webhooks/dodo/{project.id}", content=body,
-                               headers=support.headers(secret, body, msg_id, **kwargs))
+    return project.client.post(
+        f"/webhooks/dodo/{project.id}",
+        content=body,
+        headers=support.headers(secret, body, msg_id, **kwargs),
+    )
 
 
 def all_rows(session: Session, model: Any) -> list[Any]:
@@ -39,19 +48,24 @@ def all_rows(session: Session, model: Any) -> list[Any]:
     return list(session.execute(select(model)).scalars())
 
 
-def test_valid_delivery_stores_the_payment(project: Project, session: Session,
-                                           secret: str) -> None:
+def test_valid_delivery_stores_the_payment(project: Project, session: Session, secret: str) -> None:
     response = deliver(project, secret, "payment.succeeded", support.payment())
     assert response.status_code == 200, response.text
     [payment] = all_rows(session, Payment)
     assert (payment.provider_payment_id, payment.mode, payment.total_amount) == (
-        "pay_0NkBwXq2c5t8uYv1LmN3o", "test", 4900)
+        "pay_0NkBwXq2c5t8uYv1LmN3o",
+        "test",
+        4900,
+    )
     assert (payment.settlement_amount, payment.settlement_currency) == (4612, "USD")
     assert payment.customer_email == "jane@example.com"
     assert payment.customer_id == "cus_0NkBwH3N9Ld41wgNzK6ty"
     assert payment.checkout_session_id == "cks_0NkBmhmGVSy7WTCPOd8oh"
-    assert payment.payment_metadata == {"linkId": "lnk_8f2a", "campaignId": "cmp_spring26",
-                                        "source": "newsletter"}
+    assert payment.payment_metadata == {
+        "linkId": "lnk_8f2a",
+        "campaignId": "cmp_spring26",
+        "source": "newsletter",
+    }
     assert payment.counts_as_revenue and payment.received_via == "webhook"
     assert payment.created_at == datetime(2026, 11, 20, 10, 15, 30, 123456, tzinfo=UTC)
     [message] = all_rows(session, WebhookMessage)
@@ -60,11 +74,17 @@ def test_valid_delivery_stores_the_payment(project: Project, session: Session,
     assert integration is not None and integration.last_webhook_at is not None
 
 
-def test_older_payload_without_newer_fields(project: Project, session: Session,
-                                            secret: str) -> None:
+def test_older_payload_without_newer_fields(
+    project: Project, session: Session, secret: str
+) -> None:
     data = support.payment()
-    for newer in ("subscription_ids", "charge_type", "payment_provider",
-                  "is_update_payment_method", "payload_type"):
+    for newer in (
+        "subscription_ids",
+        "charge_type",
+        "payment_provider",
+        "is_update_payment_method",
+        "payload_type",
+    ):
         data.pop(newer)
     assert deliver(project, secret, "payment.succeeded", data).status_code == 200
     [payment] = all_rows(session, Payment)
@@ -72,8 +92,9 @@ def test_older_payload_without_newer_fields(project: Project, session: Session,
 
 
 @pytest.mark.parametrize("tamper", ["signature", "body", "stale", "future", "missing", "junk"])
-def test_bad_signatures_are_401(project: Project, session: Session, secret: str,
-                                tamper: str) -> None:
+def test_bad_signatures_are_401(
+    project: Project, session: Session, secret: str, tamper: str
+) -> None:
     body = support.envelope("payment.succeeded", support.payment())
     headers = support.headers(secret, body)
     if tamper == "signature":
@@ -108,22 +129,31 @@ def test_two_signatures_after_rotation(project: Project, session: Session, secre
 def test_no_secret_configured_is_404(project: Project) -> None:
     body = support.envelope("payment.succeeded", support.payment())
     headers = support.headers(support.new_secret(), body)
-    assert project.client.post(f"/webhooks/dodo/{project.id}", content=body,
-                               headers=headers).status_code == 404
-    assert project.client.post("/webhooks/dodo/prj_unknown", content=body,
-                               headers=headers).status_code == 404
+    assert (
+        project.client.post(
+            f"/webhooks/dodo/{project.id}", content=body, headers=headers
+        ).status_code
+        == 404
+    )
+    assert (
+        project.client.post("/webhooks/dodo/prj_unknown", content=body, headers=headers).status_code
+        == 404
+    )
 
 
-@pytest.mark.parametrize("body", [b"{nope", b"[]", b'{"type": "payment.succeeded"}',
-                                  b'{"data": {}}'])
+@pytest.mark.parametrize(
+    "body", [b"{nope", b"[]", b'{"type": "payment.succeeded"}', b'{"data": {}}']
+)
 def test_malformed_but_signed_is_400(project: Project, secret: str, body: bytes) -> None:
-    response = project.client.post(f"/webhooks/dodo/{project.id}", content=body,
-                                   headers=support.headers(secret, body))
+    response = project.client.post(
+        f"/webhooks/dodo/{project.id}", content=body, headers=support.headers(secret, body)
+    )
     assert response.status_code == 400
 
 
-def test_unreadable_payment_is_kept_for_replay(project: Project, session: Session,
-                                               secret: str) -> None:
+def test_unreadable_payment_is_kept_for_replay(
+    project: Project, session: Session, secret: str
+) -> None:
     data = support.payment()
     del data["total_amount"]
     response = deliver(project, secret, "payment.succeeded", data)
@@ -132,8 +162,7 @@ def test_unreadable_payment_is_kept_for_replay(project: Project, session: Sessio
     assert message.handled_at is None and "total_amount" in (message.last_error or "")
 
 
-def test_duplicate_delivery_is_stored_once(project: Project, session: Session,
-                                           secret: str) -> None:
+def test_duplicate_delivery_is_stored_once(project: Project, session: Session, secret: str) -> None:
     first = deliver(project, secret, "payment.succeeded", support.payment())
     again = deliver(project, secret, "payment.succeeded", support.payment())
     assert first.json()["status"] == "handled" and again.json()["status"] == "duplicate"
@@ -142,8 +171,9 @@ def test_duplicate_delivery_is_stored_once(project: Project, session: Session,
     assert message.deliveries == 2
 
 
-def test_concurrent_duplicates_are_stored_once(project: Project, engine: Engine,
-                                               settings: Settings, secret: str) -> None:
+def test_concurrent_duplicates_are_stored_once(
+    project: Project, engine: Engine, settings: Settings, secret: str
+) -> None:
     body = support.envelope("payment.succeeded", support.payment())
     headers = support.headers(secret, body, "msg_concurrent")
     factory = make_sessionmaker(engine)
@@ -169,8 +199,9 @@ def test_concurrent_duplicates_are_stored_once(project: Project, engine: Engine,
         assert message.deliveries == 6
 
 
-def test_unknown_type_is_acknowledged_and_kept(project: Project, session: Session,
-                                               secret: str) -> None:
+def test_unknown_type_is_acknowledged_and_kept(
+    project: Project, session: Session, secret: str
+) -> None:
     response = deliver(project, secret, "credit.balance_low", {"payload_type": "CreditLedgerEntry"})
     assert response.status_code == 200
     [message] = all_rows(session, WebhookMessage)
@@ -179,40 +210,69 @@ def test_unknown_type_is_acknowledged_and_kept(project: Project, session: Sessio
 
 
 def test_refund_before_payment(project: Project, session: Session, secret: str) -> None:
-    assert deliver(project, secret, "refund.succeeded",
-                   support.refund(amount=1000, is_partial=True), "msg_r").status_code == 200
+    assert (
+        deliver(
+            project,
+            secret,
+            "refund.succeeded",
+            support.refund(amount=1000, is_partial=True),
+            "msg_r",
+        ).status_code
+        == 200
+    )
     assert all_rows(session, Payment) == []
     [refund] = all_rows(session, Refund)
     assert (refund.provider_payment_id, refund.amount, refund.is_partial) == (
-        "pay_0NkBwXq2c5t8uYv1LmN3o", 1000, True)
+        "pay_0NkBwXq2c5t8uYv1LmN3o",
+        1000,
+        True,
+    )
     deliver(project, secret, "payment.succeeded", support.payment(), "msg_p")
-    detail = project.client.get("/api/v1/payments/pay_0NkBwXq2c5t8uYv1LmN3o",
-                                headers=project.headers).json()
+    detail = project.client.get(
+        "/api/v1/payments/pay_0NkBwXq2c5t8uYv1LmN3o", headers=project.headers
+    ).json()
     assert detail["refunded"] == {"amount": 1000, "currency": "USD", "formatted": "10.00 USD"}
     assert [r["refundId"] for r in detail["refunds"]] == ["ref_0NkC1aBcDeFgHiJkLmNoP"]
 
 
-def test_subscription_renewal_is_a_new_payment(project: Project, session: Session,
-                                               secret: str) -> None:
-    first = support.payment("pay_first", subscription_id="sub_1", subscription_ids=["sub_1"],
-                            charge_type="new")
-    renewal = support.payment("pay_renew", subscription_id="sub_1", subscription_ids=["sub_1"],
-                              charge_type="renewal", metadata={}, checkout_session_id=None,
-                              created_at="2026-12-20T10:15:30Z")
+def test_subscription_renewal_is_a_new_payment(
+    project: Project, session: Session, secret: str
+) -> None:
+    first = support.payment(
+        "pay_first", subscription_id="sub_1", subscription_ids=["sub_1"], charge_type="new"
+    )
+    renewal = support.payment(
+        "pay_renew",
+        subscription_id="sub_1",
+        subscription_ids=["sub_1"],
+        charge_type="renewal",
+        metadata={},
+        checkout_session_id=None,
+        created_at="2026-12-20T10:15:30Z",
+    )
     deliver(project, secret, "payment.succeeded", first, "msg_a")
-    deliver(project, secret, "subscription.renewed",
-            {"subscription_id": "sub_1", "payment_id": "pay_renew"}, "msg_b")
+    deliver(
+        project,
+        secret,
+        "subscription.renewed",
+        {"subscription_id": "sub_1", "payment_id": "pay_renew"},
+        "msg_b",
+    )
     deliver(project, secret, "payment.succeeded", renewal, "msg_c")
     payments = sorted(all_rows(session, Payment), key=lambda p: p.created_at)
     assert [(p.provider_payment_id, p.charge_type, p.subscription_id) for p in payments] == [
-        ("pay_first", "new", "sub_1"), ("pay_renew", "renewal", "sub_1")]
+        ("pay_first", "new", "sub_1"),
+        ("pay_renew", "renewal", "sub_1"),
+    ]
     assert all(p.counts_as_revenue for p in payments)
 
 
 @pytest.mark.parametrize(
     ("overrides", "reason"),
-    [({"total_amount": 0, "settlement_amount": 0}, "zero amount"),
-     ({"is_update_payment_method": True}, "payment method")],
+    [
+        ({"total_amount": 0, "settlement_amount": 0}, "zero amount"),
+        ({"is_update_payment_method": True}, "payment method"),
+    ],
 )
 def test_zero_and_update_payment_method_are_not_revenue(
     project: Project, session: Session, secret: str, overrides: dict[str, Any], reason: str
@@ -223,20 +283,29 @@ def test_zero_and_update_payment_method_are_not_revenue(
 
 
 def test_lost_dispute(project: Project, session: Session, secret: str) -> None:
-    dispute = {"payload_type": "Dispute", "dispute_id": "dsp_1", "payment_id": "pay_x",
-               "business_id": support.BUSINESS, "created_at": "2026-11-22T00:00:00Z",
-               "currency": "USD", "amount": "49.00", "dispute_stage": "dispute"}
-    deliver(project, secret, "dispute.opened", {**dispute, "dispute_status": "dispute_opened"},
-            "msg_d1")
-    deliver(project, secret, "dispute.lost", {**dispute, "dispute_status": "dispute_lost"},
-            "msg_d2")
+    dispute = {
+        "payload_type": "Dispute",
+        "dispute_id": "dsp_1",
+        "payment_id": "pay_x",
+        "business_id": support.BUSINESS,
+        "created_at": "2026-11-22T00:00:00Z",
+        "currency": "USD",
+        "amount": "49.00",
+        "dispute_stage": "dispute",
+    }
+    deliver(
+        project, secret, "dispute.opened", {**dispute, "dispute_status": "dispute_opened"}, "msg_d1"
+    )
+    deliver(
+        project, secret, "dispute.lost", {**dispute, "dispute_status": "dispute_lost"}, "msg_d2"
+    )
     [row] = all_rows(session, Dispute)
     assert (row.lost, row.amount, row.status) == (True, 4900, "dispute_lost")
 
 
-def test_database_down_then_redelivery_counts_once(project: Project, session: Session,
-                                                   secret: str, settings: Settings,
-                                                   engine: Engine) -> None:
+def test_database_down_then_redelivery_counts_once(
+    project: Project, session: Session, secret: str, settings: Settings, engine: Engine
+) -> None:
     body = support.envelope("payment.succeeded", support.payment())
     headers = support.headers(secret, body, "msg_dbdown")
     failures = {"left": 1}
@@ -261,8 +330,7 @@ def test_database_down_then_redelivery_counts_once(project: Project, session: Se
     assert message.deliveries == 1
 
 
-def test_replay_reprocesses_stored_events(project: Project, session: Session,
-                                          secret: str) -> None:
+def test_replay_reprocesses_stored_events(project: Project, session: Session, secret: str) -> None:
     deliver(project, secret, "payment.succeeded", support.payment())
     [payment] = all_rows(session, Payment)
     [message] = all_rows(session, WebhookMessage)

@@ -1,0 +1,151 @@
+"""`bantico dodo …`: connect, sync with a progress bar, status, replay and disconnect."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from bantico.config import ensure_secret_key, get_settings
+from bantico.db import session_scope
+from bantico.integrations.dodo import connect as service
+from bantico.integrations.dodo import webhooks
+from bantico.integrations.dodo.sync import SyncReport, run_sync
+from bantico.terminal import JsonFlag, ProjectOpt, console, database_factory, fail, pick_project
+
+dodo_app = typer.Typer(
+    help="Connect Dodo Payments and bring its payments in.", no_args_is_help=True
+)
+RELATIVE = re.compile(r"^(\d+)d$")
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    if match := RELATIVE.match(value.strip()):
+        return datetime.now(UTC) - timedelta(days=int(match.group(1)))
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise fail(
+            f"--since {value!r}: use a date like 2026-01-31, an ISO time, or 30d", 2
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _sync_with_progress(factory: Any, project_id: str, since: datetime | None) -> SyncReport:
+    counts = {"payments": 0, "refunds": 0, "disputes": 0}
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("syncing from Dodo…", total=None)
+
+        def update(stage: str, count: int) -> None:
+            counts[stage] += count
+            progress.update(task, description=" · ".join(f"{k} {v}" for k, v in counts.items()))
+
+        report = run_sync(factory, get_settings(), project_id, since=since, progress=update)
+        progress.update(
+            task, description=" · ".join(f"{k} {v}" for k, v in counts.items()) + " — done"
+        )
+    return report
+
+
+@dodo_app.command("connect")
+def connect(
+    api_key: Annotated[
+        str,
+        typer.Option(
+            prompt="Dodo API key", hide_input=True, help="The API key from Dodo's dashboard."
+        ),
+    ],
+    project: ProjectOpt = None,
+    backfill: Annotated[bool, typer.Option(help="Backfill history now.")] = True,
+) -> None:
+    """Connect Dodo Payments with an API key, register the webhook where possible, and
+    backfill the last 90 days (BANTICO_DODO_BACKFILL_DAYS)."""
+    settings = get_settings()
+    ensure_secret_key(settings)
+    with database_factory() as factory:
+        with session_scope(factory) as session:
+            chosen = pick_project(session, project)
+            integration = service.connect(session, settings, chosen, api_key)
+            project_id, mode = chosen.id, integration.mode
+            state, reason = integration.webhook_state, integration.webhook_reason
+        console.print(f"[green]connected[/green] in [bold]{mode}[/bold] mode")
+        if state == "registered":
+            console.print("webhooks: registered")
+        else:
+            console.print(f"webhooks: polling only — {reason}")
+        if backfill:
+            report = _sync_with_progress(factory, project_id, None)
+            console.print(f"stored {report.payments_stored} payments from {report.pages} pages")
+
+
+@dodo_app.command("sync")
+def sync(
+    since: Annotated[str | None, typer.Option(help="2026-01-31, an ISO time, or 30d.")] = None,
+    project: ProjectOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Backfill or reconcile now; safe to repeat (each payment is stored once)."""
+    with database_factory() as factory:
+        with session_scope(factory) as session:
+            project_id = pick_project(session, project).id
+        if as_json:
+            report = run_sync(factory, get_settings(), project_id, since=parse_since(since))
+            typer.echo(json.dumps(report.as_dict(), default=str))
+            return
+        report = _sync_with_progress(factory, project_id, parse_since(since))
+    console.print(
+        f"seen {report.payments_seen} payments, stored {report.payments_stored}; "
+        f"{report.refunds_seen} refunds, {report.disputes_seen} disputes"
+    )
+
+
+@dodo_app.command("status")
+def status(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
+    """Show the connection: mode, webhook state, last webhook, last sync, counts."""
+    with database_factory() as factory, session_scope(factory) as session:
+        result = service.status(session, pick_project(session, project).id)
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+        return
+    if not result["connected"]:
+        console.print("Dodo Payments is not connected: `bantico dodo connect`")
+        return
+    hook, synced = result["webhook"], result["sync"]
+    console.print(f"mode        {result['mode']} (key …{result['keyLast4']})")
+    console.print(
+        f"webhooks    {hook['state']}" + (f" — {hook['reason']}" if hook["reason"] else "")
+    )
+    console.print(f"last webhook {hook['lastReceivedAt'] or 'never'}")
+    console.print(
+        f"last sync   {synced['lastSyncAt'] or 'never'}"
+        + (f" — error: {synced['lastError']}" if synced["lastError"] else "")
+    )
+    console.print("counts      " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
+
+
+@dodo_app.command("replay")
+def replay(
+    webhook_id: Annotated[str | None, typer.Option(help="Replay this webhook-id only.")] = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Run stored webhook events through the handlers again (unhandled ones by default)."""
+    with database_factory() as factory, session_scope(factory) as session:
+        results = webhooks.replay(session, pick_project(session, project).id, webhook_id=webhook_id)
+    for result in results:
+        console.print(json.dumps(result, default=str))
+    console.print(f"replayed {len(results)} event(s)")
+
+
+@dodo_app.command("disconnect")
+def disconnect(project: ProjectOpt = None) -> None:
+    """Disconnect Dodo Payments (stored payments are kept)."""
+    with database_factory() as factory, session_scope(factory) as session:
+        result = service.disconnect(session, get_settings(), pick_project(session, project).id)
+    console.print("disconnected" + (f" — {result['note']}" if result["note"] else ""))

@@ -1,0 +1,61 @@
+"""What every report takes: a project, a mode (test and live never mix), a model and a range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bantico.errors import Invalid
+
+Dimension = Literal["link", "campaign", "source", "medium", "content", "lead"]
+Model = Literal["last_touch", "first_touch", "linear"]
+Mode = Literal["live", "test"]
+COLUMNS: dict[str, str] = {
+    "link": "link_id",
+    "campaign": "campaign_id",
+    "source": "source",
+    "medium": "medium",
+    "content": "content",
+    "lead": "lead_id",
+}
+MODEL_ALIASES = {
+    "last": "last_touch",
+    "first": "first_touch",
+    "last_touch": "last_touch",
+    "first_touch": "first_touch",
+    "linear": "linear",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    project_id: str
+    mode: str
+    model: str
+    since: datetime
+    until: datetime
+
+
+def make_filters(
+    project_id: str,
+    *,
+    mode: str,
+    model: str,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime | None = None,
+) -> Filters:
+    """Default range: the last 30 days up to now. `until` is exclusive."""
+    if model not in MODEL_ALIASES:
+        raise Invalid("model must be last_touch, first_touch or linear")
+    now = now or datetime.now(UTC)
+    until = _utc(until) or now
+    since = _utc(since) or until - timedelta(days=30)
+    if since >= until:
+        raise Invalid("from must be before to")
+    return Filters(project_id, mode, MODEL_ALIASES[model], since, until)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

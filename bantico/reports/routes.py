@@ -1,0 +1,101 @@
+"""`/api/v1/reports/*`: attribution, time series and funnel, as JSON or CSV."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+
+from bantico.deps import ProjectDep, SessionDep
+from bantico.errors import Invalid
+from bantico.reports import present
+from bantico.reports.attribution import attribution_report
+from bantico.reports.filters import Dimension, Filters, Mode, make_filters
+from bantico.reports.funnel import funnel
+from bantico.reports.timeseries import timeseries
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+Format = Literal["json", "csv"]
+
+
+def report_filters(
+    project: ProjectDep,
+    mode: Mode = "live",
+    model: Annotated[
+        str, Query(description="last_touch (default), first_touch or linear")
+    ] = "last_touch",
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> Filters:
+    return make_filters(project.id, mode=mode, model=model, since=since, until=until)
+
+
+FiltersDep = Annotated[Filters, Depends(report_filters)]
+
+
+def scope(link_id: str | None, campaign_id: str | None) -> tuple[str | None, str | None]:
+    if link_id and campaign_id:
+        raise Invalid("give linkId or campaignId, not both")
+    if link_id:
+        return "link", link_id
+    if campaign_id:
+        return "campaign", campaign_id
+    return None, None
+
+
+def _reply(data: dict[str, Any], csv_text: str, fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return Response(
+            csv_text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return JSONResponse(present.jsonable(data))
+
+
+@router.get("/attribution")
+def attribution(
+    filters: FiltersDep,
+    session: SessionDep,
+    group_by: Annotated[Dimension, Query(alias="groupBy")] = "campaign",
+    format: Format = "json",
+) -> Response:
+    """Clicks, unique visitors, signups, payments, gross / refunded / net revenue (settlement
+    currency), conversion rate and average order value per link, campaign, source, medium,
+    content or lead. Unattributed revenue is its own row (key null)."""
+    data = present.attribution_out(session, attribution_report(session, filters, group_by))
+    return _reply(data, present.attribution_csv(data), format, f"attribution-by-{group_by}")
+
+
+@router.get("/timeseries")
+def series(
+    filters: FiltersDep,
+    session: SessionDep,
+    interval: Literal["day", "week", "month"] = "day",
+    link_id: Annotated[str | None, Query(alias="linkId")] = None,
+    campaign_id: Annotated[str | None, Query(alias="campaignId")] = None,
+    format: Format = "json",
+) -> Response:
+    """Clicks, visitors and revenue per day, week or month (UTC), overall or for one link or
+    campaign."""
+    dimension, value = scope(link_id, campaign_id)
+    points = timeseries(session, filters, interval, dimension, value)
+    data = present.timeseries_out(filters, interval, points)
+    return _reply(data, present.timeseries_csv(data), format, f"timeseries-{interval}")
+
+
+@router.get("/funnel")
+def steps(
+    filters: FiltersDep,
+    session: SessionDep,
+    link_id: Annotated[str | None, Query(alias="linkId")] = None,
+    campaign_id: Annotated[str | None, Query(alias="campaignId")] = None,
+    format: Format = "json",
+) -> Response:
+    """Visitors who reached each of the six core steps, in order, overall or for one link or
+    campaign."""
+    dimension, value = scope(link_id, campaign_id)
+    data = present.funnel_out(filters, funnel(session, filters, dimension, value))
+    return _reply(data, present.funnel_csv(data), format, "funnel")

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bantico.app import create_app
+from bantico.config import Settings
+from bantico.dodo_emulator.options import EmulatorOptions
+from bantico.dodo_emulator.server import RunningEmulator, run_emulator
+from bantico.dodo_emulator.state import EmulatorState
+from tests.support.servers import serve
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    # Dodo's retry schedule, a thousand times faster.
+    with EmulatorState(EmulatorOptions(time_scale=0.001)) as state, run_emulator(state) as running:
+        yield running
+
+
+@dataclass
+class Bantico:
+    """Bantico served on a real port, so that the emulator can deliver webhooks to it."""
+
+    url: str
+    app: FastAPI
+    settings: Settings
+    client: TestClient
+
+
+@pytest.fixture
+def bantico(emulator: RunningEmulator, settings: Settings, engine: Engine) -> Iterator[Bantico]:
+    made: dict[str, FastAPI] = {}
+
+    def make_app(base_url: str) -> FastAPI:
+        live = settings.model_copy(update={
+            "public_url": base_url,
+            "dodo_test_url": emulator.test_url,
+            "dodo_live_url": emulator.live_url,
+        })
+        made["app"] = create_app(live, engine=engine)
+        return made["app"]
+
+    with serve(make_app) as url:
+        app = made["app"]
+        with TestClient(app) as client:
+            yield Bantico(url, app, app.state.settings, client)
