@@ -15,10 +15,11 @@ from sqlalchemy.exc import OperationalError
 from bantico import __version__
 from bantico.config import Settings, get_settings
 from bantico.db import make_engine, make_sessionmaker
+from bantico.diagnostics import routes as diagnostics_routes
 from bantico.errors import BanticoError
-from bantico.limits import BodySizeLimit
 from bantico.integrations.dodo import routes as dodo_routes
 from bantico.integrations.dodo.scheduler import Reconciler
+from bantico.limits import BodySizeLimit
 from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(link_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(diagnostics_routes.router)
     app.include_router(dodo_routes.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

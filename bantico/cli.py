@@ -13,7 +13,7 @@ from bantico.integrations.dodo.commands import dodo_app
 from bantico.links import schemas as link_schemas
 from bantico.links import service as link_service
 from bantico.projects import service as project_service
-from bantico.terminal import JsonFlag, ProjectOpt, console, database, pick_project
+from bantico.terminal import JsonFlag, ProjectOpt, console, database, fail, pick_project
 
 app = typer.Typer(
     help="Bantico: self-hostable attribution for tracked links and Dodo Payments.",
@@ -170,5 +170,66 @@ def links_list(
             item.medium or "",
             str(item.clicks),
             item.id,
+        )
+    console.print(table)
+
+
+@app.command()
+def report(
+    by: Annotated[str, typer.Option(help="link, campaign, source, medium, content or lead.")] = (
+        "campaign"
+    ),
+    model: Annotated[str, typer.Option(help="last_touch, first_touch or linear.")] = "last_touch",
+    mode: Annotated[str, typer.Option(help="live or test.")] = "live",
+    since: Annotated[str | None, typer.Option("--from", help="Start, e.g. 2026-11-01.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="End (exclusive).")] = None,
+    project: ProjectOpt = None,
+    as_json: JsonFlag = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Print the attribution report: which links, campaigns and channels made money."""
+    from bantico.integrations.dodo.commands import parse_since
+    from bantico.reports import present
+    from bantico.reports.attribution import attribution_report
+    from bantico.reports.filters import COLUMNS, make_filters
+
+    if by not in COLUMNS:
+        raise fail(f"--by must be one of {', '.join(COLUMNS)}", 2)
+    if mode not in ("live", "test"):
+        raise fail("--mode must be live or test", 2)
+    with database() as session:
+        filters = make_filters(
+            pick_project(session, project).id,
+            mode=mode,
+            model=model,
+            since=parse_since(since),
+            until=parse_since(until),
+        )
+        data = present.attribution_out(session, attribution_report(session, filters, by))
+    if as_json:
+        typer.echo(json.dumps(present.jsonable(data)))
+        return
+    if as_csv:
+        typer.echo(present.attribution_csv(data), nl=False)
+        return
+    table = Table(
+        title=f"Revenue by {by} · {filters.model} · {mode} · "
+        f"{filters.since:%Y-%m-%d} to {filters.until:%Y-%m-%d}"
+    )
+    table.add_column(by, overflow="fold", max_width=40)
+    for name in ("clicks", "visitors", "signups", "payments", "gross", "refunded", "net", "conv."):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in [*data["rows"], *data["totals"]]:
+        rate = row["conversionRate"]
+        table.add_row(
+            row["label"],
+            str(row["clicks"]),
+            str(row["uniqueVisitors"] or ""),
+            str(row["signups"]),
+            f"{row['payments']:g}",
+            row["gross"]["formatted"],
+            row["refunded"]["formatted"],
+            row["net"]["formatted"],
+            f"{rate:.1%}" if rate is not None else "",
         )
     console.print(table)

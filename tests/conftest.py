@@ -23,6 +23,8 @@ from bantico.db import make_engine, make_sessionmaker, migrate
 from bantico.models import Base
 from tests.factories import make_project
 
+pytest_plugins = ["tests.support.dodo"]
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -265,3 +266,30 @@ def test_report_errors(project: Project) -> None:
     both = c.get("/api/v1/reports/funnel?linkId=a&campaignId=b", headers=h)
     assert both.status_code == 422
     assert c.get("/api/v1/reports/attribution").status_code == 401
+
+
+def test_report_in_the_terminal(project: Project, shop: dict[str, str],
+                                monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from bantico.cli import app
+    from bantico.config import get_settings
+
+    monkeypatch.setenv("BANTICO_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    runner = CliRunner()
+    try:
+        shown = runner.invoke(app, ["report", "--by", "campaign", "--to", tomorrow])
+        as_json = runner.invoke(app, ["report", "--by", "link", "--model", "linear", "--json",
+                                      "--to", tomorrow])
+        wrong = runner.invoke(app, ["report", "--by", "planet"])
+    finally:
+        get_settings.cache_clear()
+    assert shown.exit_code == 0, shown.output
+    assert "spring26" in shown.output and "141.00 USD" in shown.output
+    assert "Unattributed" in shown.output
+    rows = {r["key"]: r for r in json.loads(as_json.output)["rows"]}
+    assert rows[shop["nl"]]["payments"] == 2.5
+    assert wrong.exit_code == 2 and "--by must be" in wrong.output

@@ -19,8 +19,14 @@ def serve(make_app: Callable[[str], Any], host: str = "127.0.0.1") -> Iterator[s
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     base_url = f"http://{host}:{sock.getsockname()[1]}"
-    config = uvicorn.Config(make_app(base_url), log_level="warning", loop="asyncio", http="h11", ws="none",
-                            access_log=False)
+    config = uvicorn.Config(
+        make_app(base_url),
+        log_level="warning",
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -15,12 +15,13 @@ from bantico.dodo_emulator.state import (
 )
 from bantico.integrations.dodo.models import DodoIntegration
 from tests.conftest import Project
-from tests.integrations.dodo.conftest import Bantico
+from tests.support.dodo import Bantico
 
 
 def put(bantico: Bantico, project: Project, key: str) -> Any:
-    return bantico.client.put("/api/v1/integrations/dodo", headers=project.headers,
-                              json={"apiKey": key})
+    return bantico.client.put(
+        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": key}
+    )
 
 
 def endpoints(emulator: RunningEmulator, key: str = TEST_KEY) -> list[Any]:
@@ -42,7 +43,10 @@ def test_test_key_connects_in_test_mode_and_registers_webhook(
     assert "payment.succeeded" in (endpoint.filter_types or [])
     integration = session.execute(select(DodoIntegration)).scalar_one()
     assert TEST_KEY not in integration.api_key_encrypted
-    assert integration.webhook_secret_encrypted and "whsec_" not in integration.webhook_secret_encrypted
+    assert (
+        integration.webhook_secret_encrypted
+        and "whsec_" not in integration.webhook_secret_encrypted
+    )
     status = bantico.client.get("/api/v1/integrations/dodo", headers=project.headers).json()
     assert status["mode"] == "test" and TEST_KEY not in str(status)
     assert status["sync"]["backfillPending"] is True
@@ -52,15 +56,17 @@ def test_live_key_connects_in_live_mode(bantico: Bantico, project: Project) -> N
     assert put(bantico, project, LIVE_KEY).json()["mode"] == "live"
 
 
-def test_reconnecting_reuses_the_endpoint(bantico: Bantico, project: Project,
-                                          emulator: RunningEmulator) -> None:
+def test_reconnecting_reuses_the_endpoint(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     put(bantico, project, TEST_KEY)
     put(bantico, project, TEST_KEY)
     assert len(endpoints(emulator)) == 1
 
 
-def test_read_only_key_falls_back_to_polling(bantico: Bantico, project: Project,
-                                             emulator: RunningEmulator) -> None:
+def test_read_only_key_falls_back_to_polling(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     body = put(bantico, project, TEST_READ_ONLY_KEY).json()
     assert (body["connected"], body["mode"]) == (True, "test")
     assert body["webhook"]["state"] == "polling_only"
@@ -68,8 +74,9 @@ def test_read_only_key_falls_back_to_polling(bantico: Bantico, project: Project,
     assert endpoints(emulator) == []
 
 
-def test_invalid_key_is_refused_and_nothing_saved(bantico: Bantico, project: Project,
-                                                  session: Session) -> None:
+def test_invalid_key_is_refused_and_nothing_saved(
+    bantico: Bantico, project: Project, session: Session
+) -> None:
     response = put(bantico, project, INVALID_KEY)
     assert response.status_code == 422
     assert "rejected this API key" in response.json()["error"]["message"]
@@ -78,8 +85,9 @@ def test_invalid_key_is_refused_and_nothing_saved(bantico: Bantico, project: Pro
     assert blank.status_code == 422
 
 
-def test_dodo_unreachable_means_try_again(bantico: Bantico, project: Project,
-                                          emulator: RunningEmulator, session: Session) -> None:
+def test_dodo_unreachable_means_try_again(
+    bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
+) -> None:
     emulator.state.faults.inject(503, count=2, path="/payments")
     response = put(bantico, project, TEST_KEY)
     assert response.status_code == 503
@@ -87,8 +95,9 @@ def test_dodo_unreachable_means_try_again(bantico: Bantico, project: Project,
     assert session.execute(select(DodoIntegration)).first() is None
 
 
-def test_no_public_url_means_polling(bantico: Bantico, project: Project,
-                                     emulator: RunningEmulator) -> None:
+def test_no_public_url_means_polling(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     bantico.settings.public_url = None
     try:
         body = put(bantico, project, TEST_KEY).json()
@@ -99,16 +108,18 @@ def test_no_public_url_means_polling(bantico: Bantico, project: Project,
     assert endpoints(emulator) == []
 
 
-def test_failed_registration_means_polling(bantico: Bantico, project: Project,
-                                           emulator: RunningEmulator) -> None:
+def test_failed_registration_means_polling(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     emulator.state.faults.inject(500, count=3, path="/webhooks", method="GET")
     body = put(bantico, project, TEST_KEY).json()
     assert body["webhook"]["state"] == "polling_only"
     assert "registration failed" in body["webhook"]["reason"]
 
 
-def test_disconnect_removes_the_endpoint(bantico: Bantico, project: Project,
-                                         emulator: RunningEmulator) -> None:
+def test_disconnect_removes_the_endpoint(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     put(bantico, project, TEST_KEY)
     response = bantico.client.delete("/api/v1/integrations/dodo", headers=project.headers)
     assert response.json() == {"disconnected": True, "webhookRemoved": True, "note": None}

@@ -13,22 +13,33 @@ from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID,
 from bantico.integrations.dodo.sync import run_sync
 from bantico.payments.models import Payment, Refund
 from tests.conftest import Project
-from tests.integrations.dodo.conftest import Bantico
+from tests.support.dodo import Bantico
 
-METADATA = {"linkId": "lnk_8f2a", "campaignId": "spring26", "source": "linkedin",
-            "medium": "dm", "content": "", "leadId": "lead_42", "visitorId": "v_abcdefgh1"}
+METADATA = {
+    "linkId": "lnk_8f2a",
+    "campaignId": "spring26",
+    "source": "linkedin",
+    "medium": "dm",
+    "content": "",
+    "leadId": "lead_42",
+    "visitorId": "v_abcdefgh1",
+}
 
 
 def connect(bantico: Bantico, project: Project, key: str = TEST_KEY) -> dict[str, Any]:
-    response = bantico.client.put("/api/v1/integrations/dodo", headers=project.headers,
-                                  json={"apiKey": key})
+    response = bantico.client.put(
+        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": key}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def checkout(emulator: RunningEmulator, product: str = ONE_TIME_PRODUCT_ID,
-             metadata: dict[str, Any] | None = None) -> str:
+def checkout(
+    emulator: RunningEmulator,
+    product: str = ONE_TIME_PRODUCT_ID,
+    metadata: dict[str, Any] | None = None,
+) -> str:
     """The merchant's server creates the checkout with the official SDK."""
     with DodoPayments(bearer_token=TEST_KEY, base_url=emulator.test_url) as sdk:
         session = sdk.checkout_sessions.create(
@@ -46,8 +57,13 @@ def payments(session: Session) -> list[Payment]:
 
 
 def sync(bantico: Bantico, project: Project, **kwargs: Any) -> Any:
-    return run_sync(bantico.app.state.sessionmaker, bantico.settings, project.id,
-                    sleep=lambda _s: None, **kwargs)
+    return run_sync(
+        bantico.app.state.sessionmaker,
+        bantico.settings,
+        project.id,
+        sleep=lambda _s: None,
+        **kwargs,
+    )
 
 
 def test_checkout_lands_once_by_webhook_and_by_reconciliation(
@@ -112,10 +128,13 @@ def test_renewals_refunds_and_polling_only(
     sync(bantico, project)
     stored = payments(session)
     assert [(p.provider_payment_id, p.charge_type) for p in stored] == [
-        (first.payment_id, "new"), (renewal.payment_id, "renewal")]
+        (first.payment_id, "new"),
+        (renewal.payment_id, "renewal"),
+    ]
     assert {p.subscription_id for p in stored} == {first.subscription_id}
-    detail = bantico.client.get(f"/api/v1/payments/{renewal.payment_id}",
-                                headers=project.headers).json()
+    detail = bantico.client.get(
+        f"/api/v1/payments/{renewal.payment_id}", headers=project.headers
+    ).json()
     assert detail["refunded"]["amount"] == renewal.total_amount
 
 
@@ -123,12 +142,19 @@ def test_backfill_pages_through_history_and_backs_off(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
     now = datetime.now(UTC)
-    made = billing.create_payments(emulator.state, 250, start=now - timedelta(days=80),
-                                   end=now - timedelta(hours=1))
-    billing.create_payments(emulator.state, 3, start=now - timedelta(days=200),
-                            end=now - timedelta(days=120))
-    billing.create_payments(emulator.state, 4, start=now - timedelta(days=10),
-                            end=now - timedelta(days=9), status="failed")
+    made = billing.create_payments(
+        emulator.state, 250, start=now - timedelta(days=80), end=now - timedelta(hours=1)
+    )
+    billing.create_payments(
+        emulator.state, 3, start=now - timedelta(days=200), end=now - timedelta(days=120)
+    )
+    billing.create_payments(
+        emulator.state,
+        4,
+        start=now - timedelta(days=10),
+        end=now - timedelta(days=9),
+        status="failed",
+    )
     connect(bantico, project)
     emulator.state.faults.inject(429, count=2, path="/payments", method="GET")
     report = sync(bantico, project)
@@ -141,16 +167,19 @@ def test_backfill_pages_through_history_and_backs_off(
     assert len(payments(session)) == 250
 
 
-def test_sync_endpoint_and_errors(bantico: Bantico, project: Project,
-                                  emulator: RunningEmulator) -> None:
+def test_sync_endpoint_and_errors(
+    bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
     not_connected = bantico.client.post("/api/v1/integrations/dodo/sync", headers=project.headers)
     assert not_connected.status_code == 404
     connect(bantico, project)
     checkouts.complete_checkout(emulator.state, checkout(emulator))
-    response = bantico.client.post("/api/v1/integrations/dodo/sync", headers=project.headers,
-                                   json={"since": "2026-01-01"})
+    response = bantico.client.post(
+        "/api/v1/integrations/dodo/sync", headers=project.headers, json={"since": "2026-01-01"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["paymentsSeen"] == 1
-    bad = bantico.client.post("/api/v1/integrations/dodo/sync", headers=project.headers,
-                              json={"since": "yesterday"})
+    bad = bantico.client.post(
+        "/api/v1/integrations/dodo/sync", headers=project.headers, json={"since": "yesterday"}
+    )
     assert bad.status_code == 422

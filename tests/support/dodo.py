@@ -1,3 +1,5 @@
+"""Fixtures for the Dodo emulator and a Bantico served on a real port (a pytest plugin)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -38,11 +40,13 @@ def bantico(emulator: RunningEmulator, settings: Settings, engine: Engine) -> It
     made: dict[str, FastAPI] = {}
 
     def make_app(base_url: str) -> FastAPI:
-        live = settings.model_copy(update={
-            "public_url": base_url,
-            "dodo_test_url": emulator.test_url,
-            "dodo_live_url": emulator.live_url,
-        })
+        live = settings.model_copy(
+            update={
+                "public_url": base_url,
+                "dodo_test_url": emulator.test_url,
+                "dodo_live_url": emulator.live_url,
+            }
+        )
         made["app"] = create_app(live, engine=engine)
         return made["app"]
 
