@@ -196,7 +196,7 @@ def settle_refunds(session: Session, project_id: str, provider: str, payment_id:
             Dispute.lost.is_(True),
         )
     ).scalar_one()
-    payment.refunded_amount, payment.disputed_amount = int(refunded), int(disputed)
+    payment.refunded_amount, payment.disputed_amount = int(refunded or 0), int(disputed or 0)
     taken = min(payment.total_amount, payment.refunded_amount + payment.disputed_amount)
     settled = (
         payment.settlement_amount if payment.settlement_amount is not None else payment.total_amount

@@ -4,6 +4,7 @@ payment_completed: how many visitors reached each step, in that order, inside th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def funnel(
     step. A payment completes the funnel when it is attributed to the visitor (and, for one link
     or campaign, credited to it)."""
 
-    def events(name: str) -> Select[tuple[str | None, object]]:
+    def events(name: str) -> Select[str | None, datetime]:
         conditions = [
             Event.project_id == filters.project_id,
             Event.name == name,

@@ -121,7 +121,8 @@ def run_sync(
             else utcnow() - timedelta(days=settings.dodo_backfill_days)
         )
         own_client = client is None
-        client = client or client_for(settings, integration)
+        # No SDK retries: the backoff below is the one retry layer, and it honours Retry-After.
+        client = client or client_for(settings, integration, max_retries=0)
     report = SyncReport(since=since or default_since, until=utcnow())
     notify = progress or (lambda _stage, _count: None)
     try:

@@ -1,0 +1,69 @@
+"""A Dodo Payments emulator: the API Bantico and a merchant's checkout use, a hosted checkout
+page, and webhooks signed and retried as Dodo sends them.
+
+In-process::
+
+    with run_emulator() as emu:
+        client = DodoPayments(bearer_token=TEST_KEY, base_url=emu.test_url)
+        session = client.checkout_sessions.create(product_cart=[...], metadata={...})
+        payment = complete_checkout(emu.state, session.session_id)
+        refund_payment(emu.state, payment.payment_id, 500)
+        emu.state.deliveries.wait_idle()
+
+Standalone: ``python -m bantico.dodo_emulator --port 8900``.
+"""
+
+from bantico.dodo_emulator.app import create_emulator
+from bantico.dodo_emulator.billing import (
+    create_payments,
+    lose_dispute,
+    open_dispute,
+    refund_payment,
+    renew_subscription,
+    resolve_dispute,
+)
+from bantico.dodo_emulator.checkouts import complete_checkout, create_checkout, fail_checkout
+from bantico.dodo_emulator.delivery import Attempt, Message
+from bantico.dodo_emulator.faults import Fault
+from bantico.dodo_emulator.options import DODO_RETRY_SCHEDULE, EmulatorOptions
+from bantico.dodo_emulator.server import RunningEmulator, run_emulator
+from bantico.dodo_emulator.state import (
+    BUSINESS_ID,
+    INVALID_KEY,
+    LIVE_KEY,
+    LIVE_READ_ONLY_KEY,
+    MONTHLY_PRODUCT_ID,
+    ONE_TIME_PRODUCT_ID,
+    TEST_KEY,
+    TEST_READ_ONLY_KEY,
+    EmulatorState,
+)
+
+__all__ = [
+    "BUSINESS_ID",
+    "DODO_RETRY_SCHEDULE",
+    "INVALID_KEY",
+    "LIVE_KEY",
+    "LIVE_READ_ONLY_KEY",
+    "MONTHLY_PRODUCT_ID",
+    "ONE_TIME_PRODUCT_ID",
+    "TEST_KEY",
+    "TEST_READ_ONLY_KEY",
+    "Attempt",
+    "EmulatorOptions",
+    "EmulatorState",
+    "Fault",
+    "Message",
+    "RunningEmulator",
+    "complete_checkout",
+    "create_checkout",
+    "create_emulator",
+    "create_payments",
+    "fail_checkout",
+    "lose_dispute",
+    "open_dispute",
+    "refund_payment",
+    "renew_subscription",
+    "resolve_dispute",
+    "run_emulator",
+]
