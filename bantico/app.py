@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from bantico import __version__
 from bantico.config import Settings, get_settings
+from bantico.dashboard import add_dashboard
 from bantico.db import make_engine, make_sessionmaker
 from bantico.diagnostics import routes as diagnostics_routes
 from bantico.errors import BanticoError
@@ -101,5 +102,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(report_routes.router)
     app.include_router(diagnostics_routes.router)
     app.include_router(dodo_routes.router)
+    add_dashboard(app)  # pages, static files, CSP headers, HTML error pages: bantico/dashboard/
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from bantico.accounts import setup as first_run
+from bantico.accounts.service import has_users
 from bantico.config import ensure_secret_key, get_settings
+from bantico.demo.command import demo_command
 from bantico.integrations.dodo.commands import dodo_app
 from bantico.links import schemas as link_schemas
 from bantico.links import service as link_service
@@ -24,6 +27,7 @@ links_app = typer.Typer(help="Create and list tracked links.", no_args_is_help=T
 app.add_typer(project_app, name="project")
 app.add_typer(links_app, name="links")
 app.add_typer(dodo_app, name="dodo")
+app.command("demo")(demo_command)
 
 
 def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:
@@ -53,7 +57,14 @@ def serve(
             project, secret = created.project, created.secret_key
         else:
             secret = None
+        # Dashboard first run: a one-time link to create the admin account (bantico/accounts/).
+        setup_token = None if has_users(session) else first_run.issue_token(session)
     console.print(f"[bold green]Bantico[/bold green] is running at [bold]{base}[/bold]")
+    if setup_token:
+        console.print("  set up the dashboard (the link works once, for 24 hours):")
+        console.print(f"  [bold]{base}/setup?token={setup_token}[/bold]", soft_wrap=True)
+    else:
+        console.print(f"  dashboard  {base}/app")
     console.print(f"  project    {project.name} ({project.id})")
     console.print(f"  token      {project.token}")
     if secret:

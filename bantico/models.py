@@ -1,6 +1,8 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from bantico.accounts.models import LoginFailure, LoginSession, SetupToken, User
 from bantico.attribution.models import Attribution, Credit
+from bantico.dashboard.models import DashboardJob
 from bantico.db import Base
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.leases import Lease
@@ -14,6 +16,7 @@ __all__ = [
     "Base",
     "Campaign",
     "Credit",
+    "DashboardJob",
     "Dispute",
     "DodoIntegration",
     "Event",
@@ -21,11 +24,15 @@ __all__ = [
     "Lead",
     "Lease",
     "Link",
+    "LoginFailure",
+    "LoginSession",
     "Payment",
     "Project",
     "Refund",
     "SecretKey",
+    "SetupToken",
     "Touch",
+    "User",
     "VisitSession",
     "Visitor",
     "WebhookMessage",

@@ -33,9 +33,22 @@ def test_project_and_links_from_the_terminal(cli_env: None) -> None:
     assert created["id"].startswith("prj_") and created["token"].startswith("btk_")
     assert created["secretKey"].startswith("bsk_")
 
-    link = json.loads(run("links", "create", "https://shop.example/pricing", "--campaign",
-                          "launch", "--source", "reddit", "--key", "rdt", "--project",
-                          created["id"], "--json"))
+    link = json.loads(
+        run(
+            "links",
+            "create",
+            "https://shop.example/pricing",
+            "--campaign",
+            "launch",
+            "--source",
+            "reddit",
+            "--key",
+            "rdt",
+            "--project",
+            created["id"],
+            "--json",
+        )
+    )
     assert link["url"] == "https://go.example/l/rdt" and link["campaignId"] == "launch"
     listed = json.loads(run("links", "list", "--project", created["id"], "--json"))
     assert [item["id"] for item in listed] == [link["id"]]

@@ -1,0 +1,1 @@
+"""Dashboard accounts: admins, login sessions, the first-run setup link and login limits."""

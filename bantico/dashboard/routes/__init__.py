@@ -1,0 +1,28 @@
+"""Dashboard pages, one module per page group. Add a module's router to ROUTERS to serve it:
+`bantico.dashboard.add_dashboard()` includes each with the CSRF check attached."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bantico.dashboard.routes import (
+    account,
+    dodo,
+    home,
+    install,
+    placeholders,
+    projects,
+    settings,
+    setup,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    home.router,
+    setup.router,
+    account.router,
+    projects.router,
+    install.router,
+    settings.router,
+    dodo.router,
+    placeholders.router,
+)

@@ -1,0 +1,106 @@
+"""Headers, the strict CSP (so nothing inline), escaping and the static files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from bantico.dashboard.render import html_attrs
+from bantico.dashboard.security import CONTENT_SECURITY_POLICY
+from tests.conftest import Project
+from tests.dashboard.conftest import post_form
+from tests.factories import make_project
+
+STATIC = Path(__file__).parents[2] / "bantico" / "dashboard" / "static"
+TEMPLATES = STATIC.parent / "templates"
+
+
+def pages(project: Project) -> list[str]:
+    base = f"/app/p/{project.id}"
+    return [
+        f"{base}/{name}"
+        for name in ("reports", "links", "payments", "troubleshooting", "install", "settings")
+    ] + [
+        f"{base}/settings/integrations/dodo",
+        f"{base}/settings/integrations/dodo/sync",
+        "/app/account",
+        "/app/projects/new",
+        "/app/p/unknown/install",
+    ]
+
+
+def assert_nothing_inline(html: str) -> None:
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert "<style" not in html, "inline <style>"
+    assert not re.search(r"\sstyle=", html), "style attribute"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert "javascript:" not in html
+
+
+def test_every_dashboard_response_has_the_strict_csp(
+    signed_in: TestClient, project: Project
+) -> None:
+    for url in pages(project):
+        response = signed_in.get(url)
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, url
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert_nothing_inline(response.text)
+    for url in ("/", "/app", "/login"):
+        response = signed_in.get(url, follow_redirects=False)
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    css = signed_in.get("/app/static/dashboard.css")
+    assert css.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "no-store" not in css.headers.get("cache-control", "")
+    # The JSON API and the loader keep their own headers.
+    assert "content-security-policy" not in signed_in.get("/healthz").headers
+    assert "content-security-policy" not in signed_in.get("/bantico.js").headers
+
+
+def test_logged_out_pages_have_nothing_inline(client: TestClient) -> None:
+    for url in ("/", "/setup?token=x"):
+        assert_nothing_inline(client.get(url).text)
+
+
+def test_templates_have_nothing_inline() -> None:
+    for template in TEMPLATES.glob("*.html"):
+        assert_nothing_inline(template.read_text())
+
+
+def test_names_are_escaped(signed_in: TestClient, session: Session) -> None:
+    evil = make_project(session, name='<script>alert("x")</script>').project
+    session.commit()
+    page = signed_in.get(f"/app/p/{evil.id}/settings").text
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    response = post_form(
+        signed_in,
+        f"/app/p/{evil.id}/settings",
+        name='"><img src=x>',
+        pricing_path="/pricing",
+        attribution_window_days="30",
+        gpc="honour",
+    )
+    assert response.status_code == 303
+    assert '"><img src=x>' not in signed_in.get(f"/app/p/{evil.id}/settings").text
+
+
+def test_static_files_and_vendored_htmx(client: TestClient) -> None:
+    for name, kind in (
+        ("dashboard.css", "text/css"),
+        ("dashboard.js", "javascript"),
+        ("vendor/htmx-2.0.11.min.js", "javascript"),
+    ):
+        response = client.get(f"/app/static/{name}")
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+    assert (STATIC / "vendor" / "htmx-LICENSE.txt").read_text().startswith("Zero-Clause BSD")
+    assert client.get("/app/static/../templates/base.html").status_code == 404
+
+
+def test_boolean_attributes() -> None:
+    rendered = html_attrs({"required": True, "autofocus": False, "min": 1, "title": '"><b>'})
+    assert rendered == ' required min="1" title="&#34;&gt;&lt;b&gt;"'
