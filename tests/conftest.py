@@ -23,7 +23,7 @@ from bantico.db import make_engine, make_sessionmaker, migrate
 from bantico.models import Base
 from tests.factories import make_project
 
-pytest_plugins = ["tests.support.dodo"]
+pytest_plugins = ["tests.support.dodo", "tests.support.browser"]
 
 
 @pytest.fixture(scope="session")

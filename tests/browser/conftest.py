@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
@@ -30,22 +30,9 @@ from bantico.config import Settings
 from bantico.db import make_sessionmaker
 from bantico.projects.models import Project
 from tests.factories import make_project
+from tests.support.browser import USER_AGENT
 
 SITE_DIR = Path(__file__).parent / "site"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# A person's desktop Chrome: Bantico rightly counts "HeadlessChrome" as a bot.
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/156.0.0.0 Safari/537.36"
-)
 T = TypeVar("T")
 
 
@@ -138,21 +125,6 @@ def project(session: Session) -> Project:
     created = make_project(session)
     session.commit()
     return created.project
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
