@@ -95,7 +95,9 @@ def list_payments(
     limit: int,
     cursor: int | None,
     attributed: bool | None = None,
+    link_id: str | None = None,
 ) -> schemas.PaymentList:
+    """Newest first; `link_id` keeps the payments attributed to that link."""
     query = (
         select(Payment, Attribution)
         .outerjoin(Attribution, Attribution.payment_id == Payment.id)
@@ -105,6 +107,8 @@ def list_payments(
         query = query.where(Attribution.method != "none")
     elif attributed is False:
         query = query.where(or_(Attribution.method == "none", Attribution.method.is_(None)))
+    if link_id is not None:
+        query = query.where(Attribution.link_id == link_id)
     if since is not None:
         query = query.where(Payment.created_at >= since)
     if until is not None:

@@ -116,8 +116,8 @@ def test_setup_login_settings_and_connect_dodo(
     watched.shot("03-login")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Coming soon.")).to_be_visible()
-    watched.shot("04-reports-placeholder")
+    expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
+    watched.shot("04-reports-empty")
 
     # Settings: a mistake is explained next to its field, then saved.
     page.get_by_role("navigation", name="Acme").get_by_role("link", name="Settings").click()

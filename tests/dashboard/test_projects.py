@@ -1,4 +1,4 @@
-"""Projects: the switcher, a new project, the navigation and its placeholder pages."""
+"""Projects: the switcher, a new project and the navigation."""
 
 from __future__ import annotations
 
@@ -40,16 +40,6 @@ def test_every_project_page_has_the_nav_and_the_switcher(
     )
     unknown = signed_in.get("/app/switch?project=nope", follow_redirects=False)
     assert unknown.headers["location"] == "/app"
-
-
-def test_placeholder_pages_say_coming_soon(signed_in: TestClient, project: Project) -> None:
-    for section in ("reports", "links", "payments", "troubleshooting"):
-        page = signed_in.get(f"/app/p/{project.id}/{section}")
-        assert page.status_code == 200
-        assert "Coming soon." in page.text
-    assert signed_in.get(f"/app/p/{project.id}", follow_redirects=False).headers["location"] == (
-        f"/app/p/{project.id}/reports"
-    )
 
 
 def test_unknown_project_is_a_404_page(signed_in: TestClient) -> None:

@@ -293,3 +293,11 @@ def test_report_in_the_terminal(project: Project, shop: dict[str, str],
     rows = {r["key"]: r for r in json.loads(as_json.output)["rows"]}
     assert rows[shop["nl"]]["payments"] == 2.5
     assert wrong.exit_code == 2 and "--by must be" in wrong.output
+
+
+def test_csv_cells_cannot_become_formulas(project: Project, session: Session) -> None:
+    make_link(session, project_id=project.id, key="evil", campaign_id="=HYPERLINK(\"x\")")
+    session.commit()
+    Browser(project, "v_evil_000001").click("evil")
+    text = report(project, "attribution", groupBy="campaign", format="csv")
+    assert "'=HYPERLINK" in text and '\n=HYPERLINK' not in text

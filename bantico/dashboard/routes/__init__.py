@@ -10,10 +10,13 @@ from bantico.dashboard.routes import (
     dodo,
     home,
     install,
-    placeholders,
+    links,
+    payments,
     projects,
+    reports,
     settings,
     setup,
+    troubleshooting,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -24,5 +27,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     install.router,
     settings.router,
     dodo.router,
-    placeholders.router,
+    links.router,
+    payments.router,
+    reports.router,
+    troubleshooting.router,
 )

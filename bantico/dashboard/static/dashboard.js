@@ -22,6 +22,7 @@
   });
 
   function select(element) {
+    if (element.select) { element.select(); return; }
     var range = document.createRange();
     range.selectNodeContents(element);
     var selection = window.getSelection();
