@@ -94,9 +94,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    app.include_router(tracking_loader.router)
-    app.include_router(tracking_routes.router)
+    # The two busiest routes come first: routes are matched in order.
     app.include_router(link_redirect.router)
+    app.include_router(tracking_routes.router)
+    app.include_router(tracking_loader.router)
     app.include_router(link_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(report_routes.router)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Protocol
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -68,12 +68,26 @@ def destination_with_context(link: LinkContext, click_id: str) -> str:
 
 
 _MARKER = "bnt0click0marker0x7f"
+# What `RedirectResponse` leaves unquoted in a Location header.
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
+_PLAIN = frozenset(ALPHABET + "_")
+
+
+# Links rarely change, and a redirect must not wait on a read for every click: each app keeps
+# a copy of the links it redirected for up to 30 seconds. The copy holds no authoritative state.
+# A change to a link made through this process (create, edit, archive) invalidates every copy
+# at once; with several worker processes, the others may redirect with the old destination or
+# context for up to 30 seconds after an edit. Unknown keys are never kept, so a new link works
+# immediately everywhere.
+LINK_TTL_SECONDS = 30.0
+_generations = itertools.count(1)
+_links_generation = 0
 
 
 @dataclass(frozen=True)
 class CachedLink:
-    """A copy of the `Link` columns a redirect uses, with the destination pre-built around a
-    placeholder so that each click only has to put its click id in."""
+    """A copy of the `Link` columns a redirect uses, with its Location header pre-built (and
+    pre-quoted, as `RedirectResponse` would) around a placeholder for the click id."""
 
     id: str
     project_id: str
@@ -83,53 +97,40 @@ class CachedLink:
     medium: str | None
     content: str | None
     lead_id: str | None
-    _template: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    generation: int = field(default=0, compare=False)
+    _location: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, link: Link) -> CachedLink:
-        copy = cls(
-            link.id,
-            link.project_id,
-            link.destination_url,
-            link.campaign_id,
-            link.source,
-            link.medium,
-            link.content,
-            link.lead_id,
-        )
+    def of(cls, link: Link, generation: int) -> CachedLink:
+        """A copy of `link`, read while the links were at `generation`."""
+        copy = cls(link.id, link.project_id, link.destination_url, link.campaign_id,
+                   link.source, link.medium, link.content, link.lead_id, generation)
         template = destination_with_context(copy, _MARKER)
         if template.count(_MARKER) == 1:
             head, _, tail = template.partition(_MARKER)
-            object.__setattr__(copy, "_template", (head, tail))
+            location = (quote(head, safe=_LOCATION_SAFE), quote(tail, safe=_LOCATION_SAFE))
+            object.__setattr__(copy, "_location", location)
         return copy
 
-    def destination(self, click_id: str) -> str:
-        # Click ids are letters, digits and '_', which urlencode leaves as they are.
-        if self._template is None or not _is_plain(click_id):
-            return destination_with_context(self, click_id)
-        head, tail = self._template
-        return head + click_id + tail
+    @property
+    def current(self) -> bool:
+        return self.generation == _links_generation
 
-
-def _is_plain(value: str) -> bool:
-    return all(ch in _PLAIN for ch in value)
-
-
-_PLAIN = frozenset(ALPHABET + "_")
-
-
-# Links rarely change, and a redirect must not wait on a read for every click: each app keeps
-# a copy of the links it redirected for up to 30 seconds. The copy holds no authoritative state.
-# A change made through this process (create, edit, archive) clears it at once; with several
-# worker processes the others may redirect with the old destination or context for up to
-# 30 seconds after an edit. Unknown keys are never cached, so a new link works immediately.
-LINK_TTL_SECONDS = 30.0
-_link_caches: weakref.WeakSet[TTLCache[str, CachedLink]] = weakref.WeakSet()
+    def redirect(self, click_id: str) -> Response:
+        """The same response as `RedirectResponse(destination_with_context(...), 302, ...)`."""
+        # Click ids are letters, digits and '_', which neither urlencode nor quote change.
+        if self._location is None or not all(ch in _PLAIN for ch in click_id):
+            return RedirectResponse(
+                destination_with_context(self, click_id), 302, headers=NO_STORE
+            )
+        response = Response(status_code=302, headers=NO_STORE)
+        response.headers["location"] = self._location[0] + click_id + self._location[1]
+        return response
 
 
 def _forget_links() -> None:
-    for cache in list(_link_caches):
-        cache.clear()
+    global _links_generation
+    _links_generation = next(_generations)  # atomic, unlike += from several threads
 
 
 @event.listens_for(Session, "after_flush")
@@ -145,16 +146,16 @@ def _links_committed(session: Session) -> None:
         _forget_links()
 
 
-def _link_cache(request: Request) -> TTLCache[str, CachedLink]:
-    committer = group_commit(request.app.state.sessionmaker)
-    cache: TTLCache[str, CachedLink] = committer.cache("links-by-key", ttl=LINK_TTL_SECONDS)
-    _link_caches.add(cache)
-    return cache
-
-
 @lru_cache(maxsize=4096)
-def _is_bot(user_agent: str | None) -> bool:
+def _is_bot_cached(user_agent: str) -> bool:
     return is_bot(user_agent)
+
+
+def _is_bot(user_agent: str | None) -> bool:
+    """`is_bot`, remembered for the User-Agents seen most (browsers send a handful)."""
+    if user_agent is None or len(user_agent) > 512:
+        return is_bot(user_agent)
+    return _is_bot_cached(user_agent)
 
 
 def new_click_id() -> str:
@@ -172,8 +173,11 @@ def new_click_id() -> str:
 async def follow_link(key: str, request: Request) -> Response:
     """Redirect (302) to the link's destination. People's clicks are counted; `HEAD` requests,
     crawlers and link unfurlers are redirected too but stored as bot clicks."""
-    links = _link_cache(request)
+    committer = group_commit(request.app.state.sessionmaker)
+    links: TTLCache[str, CachedLink] = committer.cache("links-by-key", ttl=LINK_TTL_SECONDS)
     cached = links.get(key)
+    if cached is not None and not cached.current:
+        cached = None
     user_agent = request.headers.get("user-agent")
     bot = request.method == "HEAD" or _is_bot(user_agent)
     click_id = new_click_id()
@@ -182,12 +186,13 @@ async def follow_link(key: str, request: Request) -> Response:
     def record(session: Session) -> CachedLink | None:
         link = cached
         if link is None:
+            generation = _links_generation  # before the read: an edit meanwhile outdates it
             found = find_by_key(session, key)
             if found is None:
                 return None
-            link = CachedLink.of(found)
+            link = CachedLink.of(found, generation)
             links.put(key, link)
-        values: dict[str, Any] = {
+        execute_soon(session, RECORD_CLICK, {  # one executemany for the whole batch
             "project_id": link.project_id,
             "name": "link_clicked",
             "click_id": click_id,
@@ -201,14 +206,13 @@ async def follow_link(key: str, request: Request) -> Response:
             "referrer": referrer,
             "is_bot": bot,
             "props": {"userAgent": user_agent[:300]} if bot and user_agent else None,
-        }
-        execute_soon(session, RECORD_CLICK, values)  # one executemany for the whole batch
+        })
         return link
 
     # The click is committed before the redirect is sent (see `GroupCommit`).
-    link = await group_commit(request.app.state.sessionmaker).run(record)
+    link = await committer.run(record)
     if link is None:
         return templates.TemplateResponse(
             request, "not_found.html", {"key": key}, status_code=404, headers=NO_STORE
         )
-    return RedirectResponse(link.destination(click_id), 302, headers=NO_STORE)
+    return link.redirect(click_id)

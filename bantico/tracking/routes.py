@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from bantico.deps import ProjectDep, RawBody, SessionDep
+from bantico.db import TTLCache, group_commit
+from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
+from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
 from bantico.tracking import schemas, service
 
@@ -70,18 +74,47 @@ def preflight() -> Response:
     return Response(status_code=204, headers=CORS)
 
 
+# Project tokens never change, so `/api/collect` keeps each token's project for 30 seconds
+# instead of reading it for every event. The copy holds no authoritative state; a deleted
+# project's token may keep being accepted for that long (its events then fail as before).
+TOKEN_TTL_SECONDS = 30.0
+_OK = b'{"ok":true}'
+
+
+def _collect_unit(
+    data: schemas.CollectIn, projects: TTLCache[str, Project]
+) -> Callable[[Session], service.Resolved | BanticoError]:
+    def unit(session: Session) -> service.Resolved | BanticoError:
+        try:
+            project = projects.get(data.token)
+            if project is None:
+                project = project_for_token(session, data.token)
+                session.expunge(project)  # a detached copy: no later rollback expires it
+                projects.put(data.token, project)
+            return service.collect(session, project, data)
+        except BanticoError as error:
+            return error  # an answer, not a failure: the writes made so far are kept
+
+    return unit
+
+
 @router.post("/api/collect", response_model=schemas.CollectOut)
-def collect(body: RawBody, session: SessionDep) -> Response:
+async def collect(request: Request) -> Response:
     """Loader ingestion. Authenticated by the project's public token in the body."""
     try:
-        data = parse_body(body, schemas.CollectIn)
-        project = project_for_token(session, data.token)
-        resolved = service.collect(session, project, data)
+        data = parse_body(await request.body(), schemas.CollectIn)
     except BanticoError as error:
         return _cors_error(error)
-    body: dict[str, Any] = {"ok": True}
-    if resolved.replaces_cookie and resolved.context is not None:
-        body["context"] = resolved.context.model_dump(by_alias=True)
+    committer = group_commit(request.app.state.sessionmaker)
+    projects: TTLCache[str, Project] = committer.cache("projects-by-token", ttl=TOKEN_TTL_SECONDS)
+    # The event is committed before the answer is sent (see `GroupCommit`).
+    resolved = await committer.run(_collect_unit(data, projects))
+    if isinstance(resolved, BanticoError):
+        return _cors_error(resolved)
+    if not resolved.replaces_cookie or resolved.context is None:
+        # Byte for byte `JSONResponse({"ok": True}, headers=CORS)`, without encoding it each time.
+        return Response(_OK, media_type="application/json", headers=CORS)
+    body: dict[str, Any] = {"ok": True, "context": resolved.context.model_dump(by_alias=True)}
     return JSONResponse(body, headers=CORS)
 
 

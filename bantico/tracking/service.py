@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, Executable, Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bantico.db import upsert, utcnow
+from bantico.attribution.late import after_identify
+from bantico.db import execute_soon, utcnow
 from bantico.errors import Invalid
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
@@ -39,16 +43,63 @@ def _link_context(link: Link) -> schemas.Context:
     )
 
 
+VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
+SESSIONS: Table = VisitSession.__table__  # type: ignore[assignment]
+TOUCHES: Table = Touch.__table__  # type: ignore[assignment]
+EVENTS: Table = Event.__table__  # type: ignore[assignment]
+CONTEXT_FIELDS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The ingestion statements, built once per dialect and run with parameters: building a
+    statement with `.values(...)` for every event costs more than running it."""
+
+    see_visitor: Executable
+    see_session: Executable
+    add_touch: Executable
+    insert_event: Executable
+    queue_event: Executable
+
+
+@lru_cache(maxsize=4)
+def _build_statements(dialect_name: str) -> _Statements:
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    visitor = dialect.insert(VISITORS)
+    visitor = visitor.on_conflict_do_update(
+        index_elements=["project_id", "id"], set_={"last_seen_at": visitor.excluded.last_seen_at}
+    )
+    visit = dialect.insert(SESSIONS)
+    visit = visit.on_conflict_do_update(
+        index_elements=["project_id", "id"], set_={"last_seen_at": visit.excluded.last_seen_at}
+    )
+    return _Statements(
+        see_visitor=visitor,
+        see_session=visit,
+        add_touch=insert(TOUCHES),
+        insert_event=insert(EVENTS).returning(EVENTS.c.id),
+        queue_event=insert(EVENTS),
+    )
+
+
+def _statements(session: Session) -> _Statements:
+    bind = session.bind if isinstance(session.bind, Engine) else session.get_bind()
+    return _build_statements(bind.dialect.name)
+
+
+def _context_values(context: schemas.Context | None) -> dict[str, str | None]:
+    if context is None:
+        return dict.fromkeys(CONTEXT_FIELDS)
+    return {name: getattr(context, name) for name in CONTEXT_FIELDS}
+
+
 def _see_visitor(session: Session, project_id: str, visitor_id: str, now: datetime) -> None:
-    session.execute(
-        upsert(
-            session,
-            Visitor,
-            keys=["project_id", "id"],
-            values={"project_id": project_id, "id": visitor_id, "first_seen_at": now,
-                    "last_seen_at": now},
-            update={"last_seen_at": now},
-        )
+    """Insert the visitor, or move its `last_seen_at` to now (sent with the session's next
+    statement, batched with other visitors)."""
+    execute_soon(
+        session,
+        _statements(session).see_visitor,
+        {"project_id": project_id, "id": visitor_id, "first_seen_at": now, "last_seen_at": now},
     )
 
 
@@ -56,16 +107,13 @@ def _see_session(
     session: Session, project_id: str, visitor_id: str, session_id: str, now: datetime,
     url: str | None, referrer: str | None,
 ) -> None:
-    session.execute(
-        upsert(
-            session,
-            VisitSession,
-            keys=["project_id", "id"],
-            values={"project_id": project_id, "id": session_id, "visitor_id": visitor_id,
-                    "started_at": now, "last_seen_at": now, "landing_url": url,
-                    "referrer": referrer},
-            update={"last_seen_at": now},
-        )
+    """Insert the visit, or move its `last_seen_at` to now (sent with the session's next
+    statement, batched with other visits)."""
+    execute_soon(
+        session,
+        _statements(session).see_session,
+        {"project_id": project_id, "id": session_id, "visitor_id": visitor_id,
+         "started_at": now, "last_seen_at": now, "landing_url": url, "referrer": referrer},
     )
 
 
@@ -74,10 +122,9 @@ def _add_touch(
     kind: str, context: schemas.Context, click_id: str | None = None,
 ) -> None:
     session.execute(
-        insert(Touch).values(
-            project_id=project_id, visitor_id=visitor_id, session_id=session_id, occurred_at=now,
-            kind=kind, click_id=click_id, **context.model_dump(),
-        )
+        _statements(session).add_touch,
+        {"project_id": project_id, "visitor_id": visitor_id, "session_id": session_id,
+         "occurred_at": now, "kind": kind, "click_id": click_id, **_context_values(context)},
     )
 
 
@@ -124,10 +171,25 @@ def _landing_touch(
         )
         ensure_labels(session, project.id, campaign_id=utm.campaign, lead_id=None)
         return context, "utm"
-    source = referral_source(data.referrer, data.url)
+    # Only a page view lands; other events carry the page's referrer along.
+    source = referral_source(data.referrer, data.url) if data.name == "page_view" else None
     if source:
         return schemas.Context(source=source, medium="referral"), "referral"
     return None
+
+
+def _seen_in_session(session: Session, project_id: str, session_id: str, kind: str,
+                     context: schemas.Context) -> bool:
+    """A reload of a tagged page (the tags stay in the address bar) is not a new touch."""
+    found = session.execute(
+        select(Touch.id).where(
+            Touch.project_id == project_id, Touch.session_id == session_id, Touch.kind == kind,
+            *[getattr(Touch, name) == value if value is not None
+              else getattr(Touch, name).is_(None)
+              for name, value in context.model_dump().items()],
+        ).limit(1)
+    ).first()
+    return found is not None
 
 
 def collect(session: Session, project: Project, data: schemas.CollectIn) -> Resolved:
@@ -153,14 +215,18 @@ def collect(session: Session, project: Project, data: schemas.CollectIn) -> Reso
         landing = _landing_touch(session, project, data, visitor_id, now)
         if landing is not None:
             context, kind = landing
-            _add_touch(session, project.id, visitor_id, data.session_id, now, kind, context)
+            if not _seen_in_session(session, project.id, data.session_id, kind, context):
+                _add_touch(session, project.id, visitor_id, data.session_id, now, kind, context)
             # A referral never displaces a tracked link or campaign the visitor already carries.
             if kind != "referral" or carried is None:
                 resolved = Resolved(context, True)
 
-    _insert_event(
-        session, project.id, data.name, now, visitor_id, data.session_id, data.url,
-        data.referrer, resolved.context, data.props, click_id=None,
+    # Nothing needs the new event's id: send it with the batch's other events.
+    execute_soon(
+        session,
+        _statements(session).queue_event,
+        _event_values(project.id, data.name, now, visitor_id, data.session_id, data.url,
+                      data.referrer, resolved.context, data.props, click_id=None),
     )
     return resolved
 
@@ -170,17 +236,23 @@ def _insert_event(
     session_id: str | None, url: str | None, referrer: str | None,
     context: schemas.Context | None, props: dict[str, object] | None, click_id: str | None,
 ) -> int:
-    values = context.model_dump() if context else {}
     result = session.execute(
-        insert(Event)
-        .values(
-            project_id=project_id, name=name, occurred_at=occurred_at, visitor_id=visitor_id,
-            session_id=session_id, url=url, referrer=referrer, props=props, click_id=click_id,
-            **values,
-        )
-        .returning(Event.id)
+        _statements(session).insert_event,
+        _event_values(project_id, name, occurred_at, visitor_id, session_id, url, referrer,
+                      context, props, click_id),
     )
     return int(result.scalar_one())
+
+
+def _event_values(
+    project_id: str, name: str, occurred_at: datetime, visitor_id: str | None,
+    session_id: str | None, url: str | None, referrer: str | None,
+    context: schemas.Context | None, props: dict[str, object] | None, click_id: str | None,
+) -> dict[str, Any]:
+    return {"project_id": project_id, "name": name, "occurred_at": occurred_at,
+            "visitor_id": visitor_id, "session_id": session_id, "url": url,
+            "referrer": referrer, "props": props, "click_id": click_id,
+            **_context_values(context)}
 
 
 def latest_context(
@@ -249,8 +321,7 @@ def record_server_event(session: Session, project: Project, data: schemas.EventI
     )
 
 
-def normalise_email(email: str | None) -> str | None:
-    return email.strip().lower() if email and email.strip() else None
+normalise_email = schemas.normalise_email
 
 
 def record_identity(
@@ -276,3 +347,5 @@ def record_identity(
         visitor.email = email or visitor.email
         visitor.name = user.name or visitor.name
     session.flush()
+    # Payments by this email that arrived before the identify() may now be attributable.
+    after_identify(session, project.id, email)

@@ -268,3 +268,17 @@ def test_preflight_and_config(project: Project, session: Session) -> None:
     assert config.json() == {"pricingPath": "/pricing", "honourGpc": True, "windowDays": 30}
     assert "max-age" in config.headers["cache-control"]
     assert project.client.get("/api/config?token=btk_unknown").status_code == 401
+
+
+def test_reloading_a_tagged_page_is_one_touch(project: Project, session: Session) -> None:
+    utm = {"source": "newsletter", "campaign": "nov"}
+    send(project, utm=utm)
+    send(project, utm=utm)
+    assert len(rows(session, Touch)) == 1
+    send(project, utm=utm, sessionId="s_session0002")  # a later visit is a new touch
+    assert len(rows(session, Touch)) == 2
+
+
+def test_only_page_views_land_from_a_referrer(project: Project, session: Session) -> None:
+    send(project, name="cta_clicked", referrer="https://news.ycombinator.com/")
+    assert rows(session, Touch) == []
