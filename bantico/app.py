@@ -18,6 +18,7 @@ from bantico.dashboard import add_dashboard
 from bantico.db import make_engine, make_sessionmaker
 from bantico.diagnostics import routes as diagnostics_routes
 from bantico.errors import BanticoError
+from bantico.fastpath import FastPath, FastRoutes
 from bantico.integrations.dodo import routes as dodo_routes
 from bantico.integrations.dodo.scheduler import Reconciler
 from bantico.limits import BodySizeLimit
@@ -105,4 +106,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(dodo_routes.router)
     add_dashboard(app)  # pages, static files, CSP headers, HTML error pages: bantico/dashboard/
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The two busiest endpoints are answered in front of the routing (bantico/fastpath.py); the
+    # routes above stay for the OpenAPI document and as the fallback. Added last: outermost.
+    app.state.fast_routes = fast_routes = FastRoutes()
+    fast_routes.add_prefix(("GET", "HEAD"), "/l/", link_redirect.follow_link_asgi)
+    fast_routes.add(("POST",), "/api/collect", tracking_routes.collect_asgi)
+    app.add_middleware(FastPath, routes=fast_routes)
     return app

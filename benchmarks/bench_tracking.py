@@ -2,7 +2,8 @@
 """Throughput of the tracked-link redirect and the loader's ingestion, against hello-world.
 
 Starts the real Bantico app under uvicorn (a subprocess on 127.0.0.1, as `bantico serve` runs it:
-log level warning, proxy headers, `--workers` processes) on a fresh temporary SQLite database
+log level warning, proxy headers, `--workers` processes, the startup heap frozen with
+`gc.freeze()` unless `--no-gc-freeze`) on a fresh temporary SQLite database
 unless `--database-url` says otherwise, creates a project and a tracked link through the
 services, and mounts two bare hello-world routes on the app: an `async def` returning a constant
 JSON object, once matched before every other route (`/__hello`, the strict baseline: the
@@ -12,6 +13,10 @@ of them (`/__hello_last`, what any route added to the finished app pays for rout
 seconds after a `--warmup`:
 
 * `GET /__hello`, `GET /__hello_last`   the baselines;
+* `GET /__hello_fast`                   for transparency only (its ratios are in `--json`):
+                                        the same answer (same bytes) served by a raw-ASGI
+                                        handler through the app's fast path
+                                        (bantico/fastpath.py), as the two endpoints below are;
 * `GET /l/{key}`                        the redirect, with a desktop browser's User-Agent (a
                                         human click: one `link_clicked` event per request);
 * `POST /api/collect`                   the loader's `page_view` (text/plain JSON, as the
@@ -28,7 +33,7 @@ bounded; the server is stopped and, on a `--database-url`, the run's project del
 Not a pytest test: run it by hand. Exits 1 if a check fails (not if a target is missed).
 
     .venv/bin/python benchmarks/bench_tracking.py [--duration 10] [--warmup 2] [--rounds 3]
-        [--connections 50] [--workers 1] [--gc-freeze] [--json]
+        [--connections 50] [--workers 1] [--no-gc-freeze] [--json]
         [--database-url postgresql://postgres@127.0.0.1:5432/bench]
 """
 
@@ -61,6 +66,8 @@ if str(ROOT) not in sys.path:
 LOADER = ROOT / "bantico" / "tracking" / "static" / "bantico.js"
 HELLO_PATH = "/__hello"
 HELLO_LAST_PATH = "/__hello_last"
+HELLO_FAST_PATH = "/__hello_fast"
+HELLO_BODY = b'{"hello":"world"}'  # what FastAPI sends for the routes' {"hello": "world"}
 DESKTOP_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -87,9 +94,22 @@ def bench_app() -> Any:
     app.add_api_route(HELLO_LAST_PATH, hello, methods=["GET"], include_in_schema=False)
     app.add_api_route(HELLO_PATH, hello, methods=["GET"], include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
+
+    # For transparency, not as a baseline: the same answer, byte for byte, served the way the
+    # redirect and collect are, by a raw-ASGI handler on the app's fast path.
+    headers = [(b"content-length", str(len(HELLO_BODY)).encode()),
+               (b"content-type", b"application/json")]
+
+    async def hello_fast(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": HELLO_BODY})
+
+    fast_routes = getattr(app.state, "fast_routes", None)
+    if fast_routes is not None:
+        fast_routes.add(("GET",), HELLO_FAST_PATH, hello_fast)
     if os.environ.get("BANTICO_BENCH_GC_FREEZE") == "1":
-        # What `bantico serve` could do once the app is built: keep the long-lived startup
-        # heap (modules, models, routes) out of every later full garbage collection.
+        # What `bantico serve` does once the app is built (bantico/cli.py): keep the long-lived
+        # startup heap (modules, models, routes) out of every later full garbage collection.
         gc.collect()
         gc.freeze()
     return app
@@ -402,10 +422,10 @@ def parse_args() -> argparse.Namespace:
                         "PostgreSQL URL is migrated and the run's project deleted afterwards")
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's rows (and the temporary SQLite directory)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="freeze the server's startup heap (gc.freeze()) after building the "
-                        "app, to measure what that would gain; off by default, as in `bantico "
-                        "serve`")
+    parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True,
+                        help="freeze the server's startup heap (gc.collect(); gc.freeze()) once "
+                        "the app is built, as `bantico serve` does (the default); "
+                        "--no-gc-freeze measures without")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60 or not 1 <= args.rounds <= 20:
@@ -439,7 +459,8 @@ def main() -> int:
     print(f"database {shown_url}\nuvicorn  {args.workers} worker(s) on {base}; wrk "
           f"{args.threads} thread(s), {args.connections} connections; {args.rounds} round(s) of "
           f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint"
-          + ("; startup heap frozen (--gc-freeze)" if args.gc_freeze else ""), flush=True)
+          + ("; startup heap frozen (as `bantico serve`)" if args.gc_freeze
+             else "; startup heap NOT frozen (--no-gc-freeze)"), flush=True)
     if load > 0.5:
         print(f"warning: load average {load:.1f} before starting; other processes share the "
               "CPUs, so req/s will be low and noisy (CPU/req is steadier)", flush=True)
@@ -449,6 +470,7 @@ def main() -> int:
     scenarios = [
         Scenario("hello", f"GET {HELLO_PATH}", HELLO_PATH, HELLO_LUA),
         Scenario("hello_last", f"GET {HELLO_LAST_PATH}", HELLO_LAST_PATH, HELLO_LUA),
+        Scenario("hello_fast", f"GET {HELLO_FAST_PATH}", HELLO_FAST_PATH, HELLO_LUA),
         Scenario("redirect", "GET /l/{key}", f"/l/{fixture['link_key']}",
                  fill(REDIRECT_LUA, subs),
                  lambda run: count_run(url, project_id, "link_clicked", run)),
@@ -482,7 +504,7 @@ def main() -> int:
     # then the median over the rounds is reported.
     ratios: dict[str, dict[str, float]] = {}
     for name in TARGETS:
-        for base in ("hello", "hello_last"):
+        for base in ("hello", "hello_last", "hello_fast"):
             pairs = list(zip(by_name[name].runs, by_name[base].runs, strict=True))
             rps = statistics.median(run["rps"] / ref["rps"] for run, ref in pairs)
             cpu = statistics.median(
@@ -504,7 +526,9 @@ def main() -> int:
         print(row)
     print("\nreq/s and CPU/req: medians over the rounds; ratios: the median of each round's ratio.")
     print("hello (first) is matched before every other route; hello (last) after all of them,")
-    print("as any route appended to the app. CPU = the server's CPU time per request, compared")
+    print("as any route appended to the app. hello (fast path): the same answer served by the")
+    print("fast path, as the redirect and collect are (shown for transparency; ratios to it are")
+    print("in --json only). CPU = the server's CPU time per request, compared")
     print("the same way (hello's CPU/req divided by the endpoint's): the throughput ratio of a")
     print("CPU-bound server, and steadier than req/s when other processes share the machine.")
     for scenario in scenarios:

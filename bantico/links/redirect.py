@@ -14,9 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Table, event, insert
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from bantico.db import TTLCache, execute_soon, group_commit
+from bantico.fastpath import answer_exception, header, respond
 from bantico.ids import ALPHABET
 from bantico.links.bots import is_bot
 from bantico.links.models import Link
@@ -116,15 +118,22 @@ class CachedLink:
     def current(self) -> bool:
         return self.generation == _links_generation
 
-    def redirect(self, click_id: str) -> Response:
-        """The same response as `RedirectResponse(destination_with_context(...), 302, ...)`."""
+    def location(self, click_id: str) -> str | None:
+        """The pre-built Location header for `click_id`, or None if there is none."""
         # Click ids are letters, digits and '_', which neither urlencode nor quote change.
         if self._location is None or not all(ch in _PLAIN for ch in click_id):
+            return None
+        return self._location[0] + click_id + self._location[1]
+
+    def redirect(self, click_id: str) -> Response:
+        """The same response as `RedirectResponse(destination_with_context(...), 302, ...)`."""
+        location = self.location(click_id)
+        if location is None:
             return RedirectResponse(
                 destination_with_context(self, click_id), 302, headers=NO_STORE
             )
         response = Response(status_code=302, headers=NO_STORE)
-        response.headers["location"] = self._location[0] + click_id + self._location[1]
+        response.headers["location"] = location
         return response
 
 
@@ -168,20 +177,23 @@ def new_click_id() -> str:
     return "clk_" + "".join(chars[:16])
 
 
-@router.get("/l/{key}")
-@router.head("/l/{key}", include_in_schema=False)
-async def follow_link(key: str, request: Request) -> Response:
-    """Redirect (302) to the link's destination. People's clicks are counted; `HEAD` requests,
-    crawlers and link unfurlers are redirected too but stored as bot clicks."""
-    committer = group_commit(request.app.state.sessionmaker)
+async def record_click(
+    factory: sessionmaker[Session],
+    key: str,
+    *,
+    head: bool,
+    user_agent: str | None,
+    referrer: str | None,
+) -> tuple[CachedLink | None, str]:
+    """Record a click on `key` (committed before this returns, see `GroupCommit`): the link
+    (None for an unknown key, nothing then stored) and the click's id."""
+    committer = group_commit(factory)
     links: TTLCache[str, CachedLink] = committer.cache("links-by-key", ttl=LINK_TTL_SECONDS)
     cached = links.get(key)
     if cached is not None and not cached.current:
         cached = None
-    user_agent = request.headers.get("user-agent")
-    bot = request.method == "HEAD" or _is_bot(user_agent)
+    bot = head or _is_bot(user_agent)
     click_id = new_click_id()
-    referrer = request.headers.get("referer")
 
     def record(session: Session) -> CachedLink | None:
         link = cached
@@ -209,10 +221,56 @@ async def follow_link(key: str, request: Request) -> Response:
         })
         return link
 
-    # The click is committed before the redirect is sent (see `GroupCommit`).
-    link = await committer.run(record)
+    return await committer.run(record), click_id
+
+
+def _not_found(request: Request, key: str) -> Response:
+    return templates.TemplateResponse(
+        request, "not_found.html", {"key": key}, status_code=404, headers=NO_STORE
+    )
+
+
+@router.get("/l/{key}")
+@router.head("/l/{key}", include_in_schema=False)
+async def follow_link(key: str, request: Request) -> Response:
+    """Redirect (302) to the link's destination. People's clicks are counted; `HEAD` requests,
+    crawlers and link unfurlers are redirected too but stored as bot clicks."""
+    link, click_id = await record_click(
+        request.app.state.sessionmaker,
+        key,
+        head=request.method == "HEAD",
+        user_agent=request.headers.get("user-agent"),
+        referrer=request.headers.get("referer"),
+    )
     if link is None:
-        return templates.TemplateResponse(
-            request, "not_found.html", {"key": key}, status_code=404, headers=NO_STORE
-        )
+        return _not_found(request, key)
     return link.redirect(click_id)
+
+
+# `follow_link` for the fast path (bantico/fastpath.py): the same work and the same bytes,
+# without FastAPI's routing, Request and Response objects. The route above stays registered
+# (documentation, and whatever the fast path leaves to the app).
+_REDIRECT_HEADERS = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                     for name, value in NO_STORE.items()] + [(b"content-length", b"0")]
+
+
+async def follow_link_asgi(scope: Scope, receive: Receive, send: Send, key: str) -> None:
+    try:
+        link, click_id = await record_click(
+            scope["app"].state.sessionmaker,
+            key,
+            head=scope["method"] == "HEAD",
+            user_agent=header(scope, b"user-agent"),
+            referrer=header(scope, b"referer"),
+        )
+    except Exception as error:
+        await answer_exception(scope, receive, send, error)
+        return
+    if link is None:
+        await _not_found(Request(scope, receive, send), key)(scope, receive, send)
+        return
+    location = link.location(click_id)
+    if location is None:
+        await link.redirect(click_id)(scope, receive, send)
+        return
+    await respond(send, 302, [*_REDIRECT_HEADERS, (b"location", location.encode("latin-1"))])

@@ -9,11 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from bantico.db import TTLCache, group_commit
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
+from bantico.fastpath import answer_exception, read_body, respond
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
 from bantico.tracking import schemas, service
@@ -98,24 +100,66 @@ def _collect_unit(
     return unit
 
 
+async def collect_raw(
+    factory: sessionmaker[Session], raw: bytes
+) -> service.Resolved | BanticoError:
+    """Parse, validate and record one loader event (committed before this returns, see
+    `GroupCommit`); a `BanticoError` is the answer to send (with CORS headers)."""
+    try:
+        data = parse_body(raw, schemas.CollectIn)
+    except BanticoError as error:
+        return error
+    committer = group_commit(factory)
+    projects: TTLCache[str, Project] = committer.cache("projects-by-token", ttl=TOKEN_TTL_SECONDS)
+    return await committer.run(_collect_unit(data, projects))
+
+
+def _context_body(resolved: service.Resolved) -> dict[str, Any]:
+    assert resolved.context is not None
+    return {"ok": True, "context": resolved.context.model_dump(by_alias=True)}
+
+
 @router.post("/api/collect", response_model=schemas.CollectOut)
 async def collect(request: Request) -> Response:
     """Loader ingestion. Authenticated by the project's public token in the body."""
-    try:
-        data = parse_body(await request.body(), schemas.CollectIn)
-    except BanticoError as error:
-        return _cors_error(error)
-    committer = group_commit(request.app.state.sessionmaker)
-    projects: TTLCache[str, Project] = committer.cache("projects-by-token", ttl=TOKEN_TTL_SECONDS)
-    # The event is committed before the answer is sent (see `GroupCommit`).
-    resolved = await committer.run(_collect_unit(data, projects))
+    resolved = await collect_raw(request.app.state.sessionmaker, await request.body())
     if isinstance(resolved, BanticoError):
         return _cors_error(resolved)
     if not resolved.replaces_cookie or resolved.context is None:
         # Byte for byte `JSONResponse({"ok": True}, headers=CORS)`, without encoding it each time.
         return Response(_OK, media_type="application/json", headers=CORS)
-    body: dict[str, Any] = {"ok": True, "context": resolved.context.model_dump(by_alias=True)}
-    return JSONResponse(body, headers=CORS)
+    return JSONResponse(_context_body(resolved), headers=CORS)
+
+
+# `collect` for the fast path (bantico/fastpath.py): the same work and the same bytes (those of
+# `JSONResponse(..., headers=CORS)`), without FastAPI's routing, Request and Response objects.
+# The route above stays registered (documentation, and whatever the fast path leaves to it).
+_CORS_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+             for name, value in CORS.items()]
+_JSON_TYPE = (b"content-type", b"application/json")
+_OK_HEADERS = [*_CORS_RAW, (b"content-length", str(len(_OK)).encode()), _JSON_TYPE]
+
+
+async def collect_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    app = scope["app"]
+    try:
+        raw = await read_body(scope, receive, send, app.state.settings.max_body_bytes)
+        if raw is None:
+            return  # too large: answered 413
+        resolved = await collect_raw(app.state.sessionmaker, raw)
+    except Exception as error:
+        await answer_exception(scope, receive, send, error)
+        return
+    if isinstance(resolved, BanticoError):
+        await _cors_error(resolved)(scope, receive, send)
+    elif not resolved.replaces_cookie or resolved.context is None:
+        await respond(send, 200, _OK_HEADERS.copy(), _OK)  # a copy: middleware may add to it
+    else:
+        body = json.dumps(
+            _context_body(resolved), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+        headers = [*_CORS_RAW, (b"content-length", str(len(body)).encode()), _JSON_TYPE]
+        await respond(send, 200, headers, body)
 
 
 @router.get("/api/config", response_model=schemas.LoaderConfig)
