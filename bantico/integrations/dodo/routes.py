@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, field_validator
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from bantico.db import session_scope
 from bantico.deps import ProjectDep, RawBody, SessionDep, SettingsDep
 from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
@@ -75,8 +80,23 @@ def sync_dodo(
 
 @router.post("/webhooks/dodo/{project_id}", tags=["webhooks"])
 def receive_webhook(
-    project_id: str, body: RawBody, request: Request, session: SessionDep, settings: SettingsDep
+    project_id: str, body: RawBody, request: Request, settings: SettingsDep
 ) -> JSONResponse:
     """Dodo Payments webhook receiver (Standard Webhooks signatures)."""
-    status, payload = webhooks.receive(session, settings, project_id, body, request.headers)
+    factory = request.app.state.sessionmaker
+    # SQLite has one writer at a time and its busy handler polls rather than queues: under a
+    # burst of deliveries some would time out (503, retried by Dodo). Queue them here instead.
+    # The transaction commits inside the lock, before the response is sent.
+    with _writer_lock(factory), session_scope(factory) as session:
+        status, payload = webhooks.receive(session, settings, project_id, body, request.headers)
     return JSONResponse(payload, status_code=status)
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[object]:
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        return _SQLITE_WRITER
+    return nullcontext()

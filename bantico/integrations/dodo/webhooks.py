@@ -86,14 +86,32 @@ def receive(
         return 401, {"error": {"code": "unauthorized", "message": "webhook signature check failed"}}
     event_type, data = parse_envelope(body)
     webhook_id = headers["webhook-id"]
+    status, answer = _store_and_process(
+        session, project_id, integration.mode, webhook_id, body, event_type, data
+    )
+    # Stamped last, so the UPDATE is flushed with the commit: every delivery writes this one
+    # row, and on PostgreSQL its lock is held until the commit, so stamping it first would make
+    # concurrent deliveries wait for each other's whole transaction.
     integration.last_webhook_at = utcnow()
+    return status, answer
+
+
+def _store_and_process(
+    session: Session,
+    project_id: str,
+    mode: str,
+    webhook_id: str,
+    body: bytes,
+    event_type: str,
+    data: dict[str, Any],
+) -> tuple[int, dict[str, Any]]:
     session.execute(
         insert_ignoring_conflicts(session, WebhookMessage).values(
             provider=PROVIDER,
             project_id=project_id,
             webhook_id=webhook_id,
             event_type=event_type,
-            mode=integration.mode,
+            mode=mode,
             body=body.decode(),
             received_at=utcnow(),
             deliveries=0,
