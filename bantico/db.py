@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -71,7 +71,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 def utcnow() -> datetime:
@@ -149,9 +152,16 @@ def upsert(
     session: Session, table: Any, *, keys: list[str], values: dict[str, Any], update: dict[str, Any]
 ) -> Insert:
     """`INSERT … ON CONFLICT (keys) DO UPDATE SET update` on either database."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(**values).on_conflict_do_update(
-        index_elements=keys, set_=update
+    if session.get_bind().dialect.name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(**values)
+            .on_conflict_do_update(index_elements=keys, set_=update)
+        )
+    return (
+        sqlite.insert(table)
+        .values(**values)
+        .on_conflict_do_update(index_elements=keys, set_=update)
     )
 
 

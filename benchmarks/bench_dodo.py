@@ -115,20 +115,33 @@ def prepare_project(url: str, *, with_webhook_secret: bool) -> Fixture:
         with session_scope(make_sessionmaker(engine)) as session:
             project = create_project(session, "Benchmark").project
             links = [
-                create_link(session, project.id, LinkCreate(
-                    destination_url="https://shop.example/pricing", campaign_id=campaign,
-                    source=source, medium=medium, content=content, lead_id=lead,
-                ))
+                create_link(
+                    session,
+                    project.id,
+                    LinkCreate(
+                        destination_url="https://shop.example/pricing",
+                        campaign_id=campaign,
+                        source=source,
+                        medium=medium,
+                        content=content,
+                        lead_id=lead,
+                    ),
+                )
                 for campaign, source, medium, content, lead in LINKS
             ]
             if with_webhook_secret:
-                session.add(DodoIntegration(
-                    project_id=project.id, mode="test",
-                    api_key_encrypted=encrypt(SECRET_KEY, "k_bench"), key_hint="ench",
-                    webhook_state="registered", webhook_endpoint_id="ep_bench",
-                    webhook_url="https://bantico.example/webhooks/dodo/" + project.id,
-                    webhook_secret_encrypted=encrypt(SECRET_KEY, secret),
-                ))
+                session.add(
+                    DodoIntegration(
+                        project_id=project.id,
+                        mode="test",
+                        api_key_encrypted=encrypt(SECRET_KEY, "k_bench"),
+                        key_hint="ench",
+                        webhook_state="registered",
+                        webhook_endpoint_id="ep_bench",
+                        webhook_url="https://bantico.example/webhooks/dodo/" + project.id,
+                        webhook_secret_encrypted=encrypt(SECRET_KEY, secret),
+                    )
+                )
             return Fixture(project.id, [link.id for link in links], secret)
     finally:
         engine.dispose()
@@ -138,9 +151,14 @@ def metadata_for(fixture: Fixture, i: int) -> dict[str, str]:
     """What a merchant's checkout passes on from `bantico.context()` (PRODUCT.md step 5)."""
     campaign, source, medium, content, lead = LINKS[i % len(LINKS)]
     tags = {
-        "linkId": fixture.link_ids[i % len(LINKS)], "campaignId": campaign, "source": source,
-        "medium": medium, "content": content or "", "leadId": lead or "",
-        "visitorId": f"v_bench{i:07d}", "sessionId": f"s_bench{i:07d}",
+        "linkId": fixture.link_ids[i % len(LINKS)],
+        "campaignId": campaign,
+        "source": source,
+        "medium": medium,
+        "content": content or "",
+        "leadId": lead or "",
+        "visitorId": f"v_bench{i:07d}",
+        "sessionId": f"s_bench{i:07d}",
     }
     return tags
 
@@ -154,8 +172,10 @@ class Stored:
     deliveries: int  # the sum of the inbox rows' delivery counters
 
     def __str__(self) -> str:
-        return (f"{self.payments} payments, {self.attributions} attributions, {self.inbox} inbox "
-                f"rows ({self.handled} handled, {self.deliveries} deliveries counted)")
+        return (
+            f"{self.payments} payments, {self.attributions} attributions, {self.inbox} inbox "
+            f"rows ({self.handled} handled, {self.deliveries} deliveries counted)"
+        )
 
 
 def count_stored(url: str, project_id: str) -> Stored:
@@ -174,8 +194,9 @@ def count_stored(url: str, project_id: str) -> Stored:
     try:
         with engine.connect() as connection:
             inbox_deliveries = connection.execute(
-                select(func.coalesce(func.sum(WebhookMessage.deliveries), 0))
-                .where(WebhookMessage.project_id == project_id)
+                select(func.coalesce(func.sum(WebhookMessage.deliveries), 0)).where(
+                    WebhookMessage.project_id == project_id
+                )
             ).scalar_one()
             return Stored(
                 payments=count(Payment, Payment.settlement_amount.is_not(None)),
@@ -208,12 +229,28 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "PYTHONPATH": str(ROOT),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "bantico.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--proxy-headers",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bantico.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--proxy-headers",
     ]
     with log.open("wb") as out:
-        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=log.parent, start_new_session=True)
+        server = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -264,34 +301,69 @@ def make_deliveries(fixture: Fixture, count: int, start: int) -> list[Delivery]:
         payment_id = f"pay_bench{os.urandom(6).hex()}{i:07d}"
         created = now - timedelta(seconds=count - i + start)
         data = {
-            "payload_type": "Payment", "payment_id": payment_id, "business_id": BUSINESS,
-            "brand_id": BUSINESS, "status": "succeeded", "total_amount": 4900, "currency": "USD",
-            "tax": 0, "settlement_amount": 4612, "settlement_currency": "USD", "settlement_tax": 0,
-            "created_at": created.isoformat().replace("+00:00", "Z"), "updated_at": None,
+            "payload_type": "Payment",
+            "payment_id": payment_id,
+            "business_id": BUSINESS,
+            "brand_id": BUSINESS,
+            "status": "succeeded",
+            "total_amount": 4900,
+            "currency": "USD",
+            "tax": 0,
+            "settlement_amount": 4612,
+            "settlement_currency": "USD",
+            "settlement_tax": 0,
+            "created_at": created.isoformat().replace("+00:00", "Z"),
+            "updated_at": None,
             "customer": {
                 "customer_id": f"cus_bench{i // 2:07d}",  # most customers pay twice
-                "email": f"buyer{i // 2}@example.com", "name": f"Buyer {i // 2}",
-                "phone_number": None, "metadata": {},
+                "email": f"buyer{i // 2}@example.com",
+                "name": f"Buyer {i // 2}",
+                "phone_number": None,
+                "metadata": {},
             },
             "metadata": metadata_for(fixture, i),
-            "billing": {"country": "US", "state": "CA", "city": "San Francisco",
-                        "street": "1 Market St", "zipcode": "94105"},
+            "billing": {
+                "country": "US",
+                "state": "CA",
+                "city": "San Francisco",
+                "street": "1 Market St",
+                "zipcode": "94105",
+            },
             "product_cart": [{"product_id": "pdt_0NkBmcZQJLSicxFMHlNHX", "quantity": 1}],
             "checkout_session_id": f"cks_bench{i:07d}",
             "payment_link": "https://test.checkout.dodopayments.com/cbq",
-            "payment_method": "card", "payment_method_type": "card", "card_last_four": "4242",
-            "card_network": "visa", "card_type": "credit", "card_issuing_country": "US",
-            "subscription_id": None, "subscription_ids": [], "is_multi_subscription": False,
-            "charge_type": None, "service_periods": [], "retry_attempt": 0,
-            "includes_usage": False, "is_update_payment_method": False,
-            "payment_provider": "dodo", "digital_products_delivered": False, "discounts": [],
-            "invoice_id": f"inv_bench{i:07d}", "refunds": [], "refund_status": None,
-            "disputes": [], "error_code": None, "error_message": None,
+            "payment_method": "card",
+            "payment_method_type": "card",
+            "card_last_four": "4242",
+            "card_network": "visa",
+            "card_type": "credit",
+            "card_issuing_country": "US",
+            "subscription_id": None,
+            "subscription_ids": [],
+            "is_multi_subscription": False,
+            "charge_type": None,
+            "service_periods": [],
+            "retry_attempt": 0,
+            "includes_usage": False,
+            "is_update_payment_method": False,
+            "payment_provider": "dodo",
+            "digital_products_delivered": False,
+            "discounts": [],
+            "invoice_id": f"inv_bench{i:07d}",
+            "refunds": [],
+            "refund_status": None,
+            "disputes": [],
+            "error_code": None,
+            "error_message": None,
         }
-        body = json.dumps({
-            "business_id": BUSINESS, "type": "payment.succeeded",
-            "timestamp": created.isoformat().replace("+00:00", "Z"), "data": data,
-        }).encode()
+        body = json.dumps(
+            {
+                "business_id": BUSINESS,
+                "type": "payment.succeeded",
+                "timestamp": created.isoformat().replace("+00:00", "Z"),
+                "data": data,
+            }
+        ).encode()
         made.append(Delivery(f"msg_bench{os.urandom(8).hex()}{i:07d}", payment_id, body))
     return made
 
@@ -302,9 +374,11 @@ def sign(deliveries: list[Delivery], secret: str, port: int, project_id: str) ->
 
     webhook = Webhook(secret)
     at = datetime.now(UTC)
-    head = (f"POST /webhooks/dodo/{project_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Content-Type: application/json\r\nUser-Agent: Svix-Webhooks/rolling\r\n"
-            "Accept: */*\r\n")
+    head = (
+        f"POST /webhooks/dodo/{project_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\nUser-Agent: Svix-Webhooks/rolling\r\n"
+        "Accept: */*\r\n"
+    )
     for delivery in deliveries:
         signature = webhook.sign(delivery.webhook_id, at, delivery.body.decode())
         delivery.request = (
@@ -382,14 +456,18 @@ class Run:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "sent": self.sent, "ok_2xx": self.ok, "statuses": self.statuses,
-            "answers": self.bodies, "seconds": round(self.elapsed, 3),
+            "sent": self.sent,
+            "ok_2xx": self.ok,
+            "statuses": self.statuses,
+            "answers": self.bodies,
+            "seconds": round(self.elapsed, 3),
             "deliveries_per_s": round(self.rate, 1),
             "p50_ms": round(self.percentile(50) * 1000, 2),
             "p95_ms": round(self.percentile(95) * 1000, 2),
             "p99_ms": round(self.percentile(99) * 1000, 2),
             "server_cpu_ms_per_delivery": round(self.server_cpu * 1000 / max(self.sent, 1), 2),
-            "probes": self.probes, "probe_failures": self.probe_failures[:5],
+            "probes": self.probes,
+            "probe_failures": self.probe_failures[:5],
         }
 
 
@@ -411,28 +489,43 @@ class Probe:
 
         with self.engine.connect() as connection:
             payment = connection.execute(
-                select(Payment.id).where(Payment.project_id == self.project_id,
-                                         Payment.provider_payment_id == delivery.payment_id)
+                select(Payment.id).where(
+                    Payment.project_id == self.project_id,
+                    Payment.provider_payment_id == delivery.payment_id,
+                )
             ).scalar_one_or_none()
-            attribution = payment is not None and connection.execute(
-                select(Attribution.payment_id).where(Attribution.payment_id == payment)
-            ).scalar_one_or_none() is not None
+            attribution = (
+                payment is not None
+                and connection.execute(
+                    select(Attribution.payment_id).where(Attribution.payment_id == payment)
+                ).scalar_one_or_none()
+                is not None
+            )
             handled = connection.execute(
                 select(WebhookMessage.handled_at).where(
                     WebhookMessage.project_id == self.project_id,
-                    WebhookMessage.webhook_id == delivery.webhook_id)
+                    WebhookMessage.webhook_id == delivery.webhook_id,
+                )
             ).scalar_one_or_none()
         if payment is None or not attribution or handled is None:
-            return (f"{delivery.webhook_id}: 2xx before commit (payment {payment is not None}, "
-                    f"attribution {attribution}, handled {handled is not None})")
+            return (
+                f"{delivery.webhook_id}: 2xx before commit (payment {payment is not None}, "
+                f"attribution {attribution}, handled {handled is not None})"
+            )
         return None
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-async def fire(run: Run, deliveries: list[Delivery], port: int, concurrency: int,
-               probe: Probe | None = None, probe_deliveries: list[Delivery] | None = None) -> None:
+async def fire(
+    run: Run,
+    deliveries: list[Delivery],
+    port: int,
+    concurrency: int,
+    probe: Probe | None = None,
+    probe_deliveries: list[Delivery] | None = None,
+) -> None:
     """Send every delivery once over `concurrency` connections; the probe runs alongside."""
     queue = iter(deliveries)
     done = asyncio.Event()
@@ -483,9 +576,12 @@ def timed(run: Run, server_pid: int, go: Callable[[], Any]) -> None:
 def print_run(run: Run) -> None:
     codes = ", ".join(f"{n} x {status}" for status, n in sorted(run.statuses.items()))
     cpu = run.server_cpu * 1000 / max(run.sent, 1)
-    print(f"  {run.label:<22}{run.rate:>7.0f}/s  p50 {run.percentile(50) * 1000:6.1f} ms  "
-          f"p95 {run.percentile(95) * 1000:6.1f} ms  {cpu:5.1f} ms server CPU each  "
-          f"sent {run.sent}  [{codes}]", flush=True)
+    print(
+        f"  {run.label:<22}{run.rate:>7.0f}/s  p50 {run.percentile(50) * 1000:6.1f} ms  "
+        f"p95 {run.percentile(95) * 1000:6.1f} ms  {cpu:5.1f} ms server CPU each  "
+        f"sent {run.sent}  [{codes}]",
+        flush=True,
+    )
 
 
 def bench_webhooks(url: str, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
@@ -513,16 +609,26 @@ def bench_webhooks(url: str, args: argparse.Namespace, scratch: Path) -> dict[st
         after_first = count_stored(url, fixture.project_id)
         print(f"    stored: {after_first}", flush=True)
         checks += [
-            (f"every distinct delivery answered 2xx ({first.ok}/{first.sent}; any other answer "
-             "rolled back, for Dodo to retry)", first.ok == first.sent == len(sent) - len(warm)),
-            (f"probe: payment, attribution and handled inbox row committed before each 2xx "
-             f"({first.probes - len(first.probe_failures)}/{first.probes} seen at once)",
-             first.probes > 0 and not first.probe_failures),
-            (f"one payment, attribution and handled inbox row per 2xx and none for any other "
-             f"answer ({after_first.payments}/{after_first.attributions}/{after_first.handled} "
-             f"for {answered} 2xx)",
-             after_first.payments == after_first.attributions == after_first.inbox
-             == after_first.handled == answered),
+            (
+                f"every distinct delivery answered 2xx ({first.ok}/{first.sent}; any other answer "
+                "rolled back, for Dodo to retry)",
+                first.ok == first.sent == len(sent) - len(warm),
+            ),
+            (
+                f"probe: payment, attribution and handled inbox row committed before each 2xx "
+                f"({first.probes - len(first.probe_failures)}/{first.probes} seen at once)",
+                first.probes > 0 and not first.probe_failures,
+            ),
+            (
+                f"one payment, attribution and handled inbox row per 2xx and none for any other "
+                f"answer ({after_first.payments}/{after_first.attributions}/{after_first.handled} "
+                f"for {answered} 2xx)",
+                after_first.payments
+                == after_first.attributions
+                == after_first.inbox
+                == after_first.handled
+                == answered,
+            ),
             ("all signatures still inside the 5-minute tolerance when sent", fresh),
         ]
 
@@ -535,16 +641,24 @@ def bench_webhooks(url: str, args: argparse.Namespace, scratch: Path) -> dict[st
         print(f"    stored: {after_again}", flush=True)
         duplicates, handled = again.bodies.get("duplicate", 0), again.bodies.get("handled", 0)
         checks += [
-            (f"every retry answered 2xx: {duplicates} \"duplicate\", {handled} \"handled\" "
-             f"(= the {len(sent) - answered} first answered otherwise)",
-             again.ok == again.sent == len(sent) and duplicates == answered
-             and handled == len(sent) - answered),
-            (f"after the retries exactly one payment and handled inbox row per delivery "
-             f"({after_again.payments}/{after_again.handled} for {len(sent)}), each counting "
-             "both deliveries",
-             after_again.payments == after_again.attributions == after_again.inbox
-             == after_again.handled == len(sent)
-             and after_again.deliveries == after_first.deliveries + again.sent),
+            (
+                f'every retry answered 2xx: {duplicates} "duplicate", {handled} "handled" '
+                f"(= the {len(sent) - answered} first answered otherwise)",
+                again.ok == again.sent == len(sent)
+                and duplicates == answered
+                and handled == len(sent) - answered,
+            ),
+            (
+                f"after the retries exactly one payment and handled inbox row per delivery "
+                f"({after_again.payments}/{after_again.handled} for {len(sent)}), each counting "
+                "both deliveries",
+                after_again.payments
+                == after_again.attributions
+                == after_again.inbox
+                == after_again.handled
+                == len(sent)
+                and after_again.deliveries == after_first.deliveries + again.sent,
+            ),
         ]
     finally:
         probe.close()
@@ -553,23 +667,30 @@ def bench_webhooks(url: str, args: argparse.Namespace, scratch: Path) -> dict[st
         errors = [line for line in server_log if re.match(r"^[\w.]+(Error|Exception)\b", line)]
         if errors:
             print(f"    server log: {len(errors)} exception(s), the last: {errors[-1][:200]}")
-    return {"distinct": first.as_dict(), "duplicates": again.as_dict(),
-            "stored": after_again.__dict__, "checks": checks}
+    return {
+        "distinct": first.as_dict(),
+        "duplicates": again.as_dict(),
+        "stored": after_again.__dict__,
+        "checks": checks,
+    }
 
 
 # --- backfill -------------------------------------------------------------------------------------
 
 
 @contextmanager
-def emulator_with_history(
-    count: int, fixture: Fixture, latency: float = 0.0
-) -> Iterator[Any]:
+def emulator_with_history(count: int, fixture: Fixture, latency: float = 0.0) -> Iterator[Any]:
     from bantico.dodo_emulator import EmulatorOptions, EmulatorState, create_payments, run_emulator
 
     with EmulatorState(EmulatorOptions()) as state, run_emulator(state) as running:
         end = datetime.now(UTC) - timedelta(minutes=1)
-        create_payments(state, count, start=end - timedelta(days=80), end=end,
-                        metadata=lambda i: metadata_for(fixture, i))
+        create_payments(
+            state,
+            count,
+            start=end - timedelta(days=80),
+            end=end,
+            metadata=lambda i: metadata_for(fixture, i),
+        )
         if latency > 0:  # every API answer waits, as if Dodo were `latency` seconds away
             state.faults.inject(None, count=10**9, delay=latency)
         yield running
@@ -592,47 +713,66 @@ def bench_backfill(url: str, args: argparse.Namespace) -> dict[str, Any]:
         latency = args.api_latency_ms / 1000
         with emulator_with_history(args.payments, fixture, latency) as emulator:
             settings = Settings(
-                database_url=url, secret_key=SECRET_KEY, public_url=None,
-                dodo_test_url=emulator.test_url, dodo_live_url=emulator.live_url,
-                dodo_sync_interval_seconds=0, dodo_backfill_days=90,
+                database_url=url,
+                secret_key=SECRET_KEY,
+                public_url=None,
+                dodo_test_url=emulator.test_url,
+                dodo_live_url=emulator.live_url,
+                dodo_sync_interval_seconds=0,
+                dodo_backfill_days=90,
             )
             with session_scope(factory) as session:
                 project = session.get(Project, fixture.project_id)
                 assert project is not None
                 connected = connect(session, settings, project, TEST_KEY)
-                print(f"  connected in {connected.mode} mode ({connected.webhook_state}); "
-                      f"emulator holds {args.payments} payments over 80 days", flush=True)
-            passes = [("backfill", None),
-                      ("reconcile (default)", None),
-                      ("full re-sync (90 days)", datetime.now(UTC) - timedelta(days=90))]
+                print(
+                    f"  connected in {connected.mode} mode ({connected.webhook_state}); "
+                    f"emulator holds {args.payments} payments over 80 days",
+                    flush=True,
+                )
+            passes = [
+                ("backfill", None),
+                ("reconcile (default)", None),
+                ("full re-sync (90 days)", datetime.now(UTC) - timedelta(days=90)),
+            ]
             for label, since in passes:
                 began = time.perf_counter()
                 report = run_sync(factory, settings, fixture.project_id, since=since)
                 seconds = time.perf_counter() - began
-                results[label] = {**report.as_dict(), "seconds": round(seconds, 3),
-                                  "seen_per_s": round(report.payments_seen / seconds, 1),
-                                  "stored_per_s": round(report.payments_stored / seconds, 1)}
+                results[label] = {
+                    **report.as_dict(),
+                    "seconds": round(seconds, 3),
+                    "seen_per_s": round(report.payments_seen / seconds, 1),
+                    "stored_per_s": round(report.payments_stored / seconds, 1),
+                }
                 results[label].pop("since"), results[label].pop("until")
-                print(f"  {label:<24}{seconds:>8.2f} s  pages {report.pages:>4}  seen "
-                      f"{report.payments_seen:>6}  stored {report.payments_stored:>6}  "
-                      f"({report.payments_stored / seconds:,.0f} stored/s, "
-                      f"{report.payments_seen / seconds:,.0f} seen/s)  retries {report.retries}",
-                      flush=True)
+                print(
+                    f"  {label:<24}{seconds:>8.2f} s  pages {report.pages:>4}  seen "
+                    f"{report.payments_seen:>6}  stored {report.payments_stored:>6}  "
+                    f"({report.payments_stored / seconds:,.0f} stored/s, "
+                    f"{report.payments_seen / seconds:,.0f} seen/s)  retries {report.retries}",
+                    flush=True,
+                )
                 results[label]["after"] = count_stored(url, fixture.project_id).__dict__
     finally:
         engine.dispose()
     stored = results["full re-sync (90 days)"]["after"]
     checks = [
-        (f"backfill stored every payment in full ({results['backfill']['after']['payments']}/"
-         f"{args.payments}, each with an attribution)",
-         results["backfill"]["paymentsStored"] == args.payments
-         == results["backfill"]["after"]["payments"]
-         == results["backfill"]["after"]["attributions"]),
-        ("second pass and full re-sync stored nothing new",
-         results["reconcile (default)"]["paymentsStored"] == 0
-         and results["full re-sync (90 days)"]["paymentsStored"] == 0
-         and results["full re-sync (90 days)"]["paymentsSeen"] == args.payments
-         and stored["payments"] == args.payments),
+        (
+            f"backfill stored every payment in full ({results['backfill']['after']['payments']}/"
+            f"{args.payments}, each with an attribution)",
+            results["backfill"]["paymentsStored"]
+            == args.payments
+            == results["backfill"]["after"]["payments"]
+            == results["backfill"]["after"]["attributions"],
+        ),
+        (
+            "second pass and full re-sync stored nothing new",
+            results["reconcile (default)"]["paymentsStored"] == 0
+            and results["full re-sync (90 days)"]["paymentsStored"] == 0
+            and results["full re-sync (90 days)"]["paymentsSeen"] == args.payments
+            and stored["payments"] == args.payments,
+        ),
     ]
     return {"passes": results, "checks": checks}
 
@@ -649,47 +789,69 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"load average {os.getloadavg()[0]:.1f}")
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def print_table(out: dict[str, Any]) -> None:
     if "webhooks" in out:
-        print(f"\n{'webhooks (' + out['database'] + ')':<28}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-              f"{'CPU ms':>9}{'2xx':>13}")
+        print(
+            f"\n{'webhooks (' + out['database'] + ')':<28}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+            f"{'CPU ms':>9}{'2xx':>13}"
+        )
         for name in ("distinct", "duplicates"):
             run = out["webhooks"][name]
-            print(f"{name:<28}{run['deliveries_per_s']:>8.0f}{run['p50_ms']:>9.1f}"
-                  f"{run['p95_ms']:>9.1f}{run['server_cpu_ms_per_delivery']:>9.1f}"
-                  f"{str(run['ok_2xx']) + '/' + str(run['sent']):>13}")
+            print(
+                f"{name:<28}{run['deliveries_per_s']:>8.0f}{run['p50_ms']:>9.1f}"
+                f"{run['p95_ms']:>9.1f}{run['server_cpu_ms_per_delivery']:>9.1f}"
+                f"{str(run['ok_2xx']) + '/' + str(run['sent']):>13}"
+            )
     if "backfill" in out:
-        print(f"\n{'backfill (' + out['database'] + ')':<28}{'seconds':>8}{'pages':>9}{'seen':>9}"
-              f"{'stored':>9}{'stored/s':>13}")
+        print(
+            f"\n{'backfill (' + out['database'] + ')':<28}{'seconds':>8}{'pages':>9}{'seen':>9}"
+            f"{'stored':>9}{'stored/s':>13}"
+        )
         for name, run in out["backfill"]["passes"].items():
-            print(f"{name:<28}{run['seconds']:>8.2f}{run['pages']:>9}{run['paymentsSeen']:>9}"
-                  f"{run['paymentsStored']:>9}{run['stored_per_s']:>13.0f}")
+            print(
+                f"{name:<28}{run['seconds']:>8.2f}{run['pages']:>9}{run['paymentsSeen']:>9}"
+                f"{run['paymentsStored']:>9}{run['stored_per_s']:>13.0f}"
+            )
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--deliveries", type=int, default=4000,
-                        help="distinct webhook deliveries in the measured run")
+    parser.add_argument(
+        "--deliveries",
+        type=int,
+        default=4000,
+        help="distinct webhook deliveries in the measured run",
+    )
     parser.add_argument("--warmup", type=int, default=200, help="deliveries before measuring")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--payments", type=int, default=10_000, help="payments to backfill")
-    parser.add_argument("--api-latency-ms", type=float, default=0.0,
-                        help="delay every emulator API answer by this much (Dodo's round trip)")
-    parser.add_argument("--database-url", default=None,
-                        help="default: fresh SQLite files in a temporary directory; a PostgreSQL "
-                        "database (named bench_dodo…) has its public schema recreated")
+    parser.add_argument(
+        "--api-latency-ms",
+        type=float,
+        default=0.0,
+        help="delay every emulator API answer by this much (Dodo's round trip)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: fresh SQLite files in a temporary directory; a PostgreSQL "
+        "database (named bench_dodo…) has its public schema recreated",
+    )
     parser.add_argument("--skip-webhooks", action="store_true")
     parser.add_argument("--skip-backfill", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if not 1 <= args.deliveries <= 20_000 or not 0 <= args.warmup <= 2000:
-        parser.error("--deliveries must be 1..20000 (signatures expire after 5 minutes), "
-                     "--warmup 0..2000")
+        parser.error(
+            "--deliveries must be 1..20000 (signatures expire after 5 minutes), --warmup 0..2000"
+        )
     if not 1 <= args.concurrency <= 256 or not 1 <= args.payments <= 100_000:
         parser.error("--concurrency must be 1..256, --payments 1..100000")
     if not 0 <= args.api_latency_ms <= 1000:
@@ -701,23 +863,31 @@ def main() -> int:
     args = parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bantico-bench-dodo-"))
     sqlite = args.database_url is None
-    shown = (re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", args.database_url) if not sqlite
-             else f"SQLite (WAL) in {scratch}")
+    shown = (
+        re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", args.database_url)
+        if not sqlite
+        else f"SQLite (WAL) in {scratch}"
+    )
     print(f"{machine()}\ndatabase {shown}\n", flush=True)
     out: dict[str, Any] = {"machine": machine(), "database": "sqlite" if sqlite else "postgresql"}
     checks: list[tuple[str, bool]] = []
     try:
         if not args.skip_webhooks:
-            print(f"webhooks: {args.deliveries} distinct payment.succeeded deliveries over "
-                  f"{args.concurrency} connections (+1 probe), after {args.warmup} warm-up",
-                  flush=True)
+            print(
+                f"webhooks: {args.deliveries} distinct payment.succeeded deliveries over "
+                f"{args.concurrency} connections (+1 probe), after {args.warmup} warm-up",
+                flush=True,
+            )
             url = args.database_url or f"sqlite:///{scratch / 'webhooks.db'}"
             out["webhooks"] = bench_webhooks(url, args, scratch)
             checks += out["webhooks"].pop("checks")
         if not args.skip_backfill:
             latency = f", {args.api_latency_ms:g} ms per API call" if args.api_latency_ms else ""
-            print(f"\nbackfill: {args.payments} payments from the emulator (in-process thread"
-                  f"{latency})", flush=True)
+            print(
+                f"\nbackfill: {args.payments} payments from the emulator (in-process thread"
+                f"{latency})",
+                flush=True,
+            )
             url = args.database_url or f"sqlite:///{scratch / 'backfill.db'}"
             out["backfill"] = bench_backfill(url, args)
             checks += out["backfill"].pop("checks")

@@ -97,8 +97,10 @@ def bench_app() -> Any:
 
     # For transparency, not as a baseline: the same answer, byte for byte, served the way the
     # redirect and collect are, by a raw-ASGI handler on the app's fast path.
-    headers = [(b"content-length", str(len(HELLO_BODY)).encode()),
-               (b"content-type", b"application/json")]
+    headers = [
+        (b"content-length", str(len(HELLO_BODY)).encode()),
+        (b"content-type", b"application/json"),
+    ]
 
     async def hello_fast(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -135,12 +137,19 @@ def prepare_database(url: str) -> dict[str, str]:
                 project.id,
                 LinkCreate(
                     destination_url="https://shop.example/pricing?plan=pro",
-                    campaign_id="bench26", source="linkedin", medium="dm", content="hero",
+                    campaign_id="bench26",
+                    source="linkedin",
+                    medium="dm",
+                    content="hero",
                     lead_id="lead_42",
                 ),
             )
-            return {"project_id": project.id, "token": project.token, "link_id": link.id,
-                    "link_key": link.key}
+            return {
+                "project_id": project.id,
+                "token": project.token,
+                "link_id": link.id,
+                "link_key": link.key,
+            }
     finally:
         engine.dispose()
 
@@ -153,8 +162,10 @@ def count_run(url: str, project_id: str, name: str, run: str) -> int:
     from bantico.db import make_engine
     from bantico.tracking.models import Event
 
-    query = select(func.count()).select_from(Event).where(
-        Event.project_id == project_id, Event.name == name, Event.is_bot.is_(False)
+    query = (
+        select(func.count())
+        .select_from(Event)
+        .where(Event.project_id == project_id, Event.name == name, Event.is_bot.is_(False))
     )
     if name == "link_clicked":
         query = query.where(Event.referrer == f"https://www.linkedin.com/feed/?bench={run}")
@@ -205,14 +216,32 @@ def start_server(
         "BANTICO_BENCH_GC_FREEZE": "1" if gc_freeze else "0",
     }
     command = [
-        sys.executable, "-m", "uvicorn", "bench_tracking:bench_app", "--factory",
-        "--app-dir", str(Path(__file__).resolve().parent),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--proxy-headers",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench_tracking:bench_app",
+        "--factory",
+        "--app-dir",
+        str(Path(__file__).resolve().parent),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--proxy-headers",
     ]
     with log.open("wb") as out:
-        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=log.parent, start_new_session=True)
+        server = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=log.parent,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -302,15 +331,33 @@ def fill(script: str, values: dict[str, str]) -> str:
     return script
 
 
-def run_wrk(base: str, path: str, script: str, *, duration: float, connections: int,
-            threads: int, scratch: Path) -> dict[str, Any]:
+def run_wrk(
+    base: str,
+    path: str,
+    script: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    scratch: Path,
+) -> dict[str, Any]:
     run = f"r{time.time_ns() % 10**12:010x}"  # tags this run's rows (referrer, visitor ids)
     lua = scratch / f"wrk-{run}.lua"
     lua.write_text(script.replace("@RUN@", run))
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-               "--timeout", "5s", "-s", str(lua), base + path]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60,
-                          check=False)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(lua),
+        base + path,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     match = re.search(r"^BENCH_JSON (.*)$", done.stdout, re.MULTILINE)
@@ -371,8 +418,9 @@ class Scenario:
     runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def run_scenario(scenario: Scenario, base: str, server_pid: int, args: argparse.Namespace,
-                 scratch: Path) -> dict[str, Any]:
+def run_scenario(
+    scenario: Scenario, base: str, server_pid: int, args: argparse.Namespace, scratch: Path
+) -> dict[str, Any]:
     wrk_args = {"connections": args.connections, "threads": args.threads, "scratch": scratch}
     if args.warmup > 0:
         run_wrk(base, scenario.path, scenario.script, duration=args.warmup, **wrk_args)
@@ -388,10 +436,13 @@ def run_scenario(scenario: Scenario, base: str, server_pid: int, args: argparse.
         result["stored"] = wait_until_stable(lambda: count(tag))
     scenario.runs.append(result)
     stored = f"  stored {result['stored']}" if "stored" in result else ""
-    print(f"  {scenario.name:<9}{result['rps']:>8.0f} req/s  {result['cpu_us_per_request']:>5.0f} "
-          f"us CPU/req  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} "
-          f"ms  requests {result['requests']}  non-2xx/3xx {result['non_2xx_3xx']}  "
-          f"socket errors {result['errors']}{stored}", flush=True)
+    print(
+        f"  {scenario.name:<9}{result['rps']:>8.0f} req/s  {result['cpu_us_per_request']:>5.0f} "
+        f"us CPU/req  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} "
+        f"ms  requests {result['requests']}  non-2xx/3xx {result['non_2xx_3xx']}  "
+        f"socket errors {result['errors']}{stored}",
+        flush=True,
+    )
     return result
 
 
@@ -414,18 +465,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat hello, redirect, collect this many times, interleaved, and "
-                        "report the median (steadier on a shared machine)")
-    parser.add_argument("--database-url", default=None,
-                        help="default: a fresh SQLite file in a temporary directory; a "
-                        "PostgreSQL URL is migrated and the run's project deleted afterwards")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the run's rows (and the temporary SQLite directory)")
-    parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True,
-                        help="freeze the server's startup heap (gc.collect(); gc.freeze()) once "
-                        "the app is built, as `bantico serve` does (the default); "
-                        "--no-gc-freeze measures without")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat hello, redirect, collect this many times, interleaved, and "
+        "report the median (steadier on a shared machine)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: a fresh SQLite file in a temporary directory; a "
+        "PostgreSQL URL is migrated and the run's project deleted afterwards",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the run's rows (and the temporary SQLite directory)",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="freeze the server's startup heap (gc.collect(); gc.freeze()) once "
+        "the app is built, as `bantico serve` does (the default); "
+        "--no-gc-freeze measures without",
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60 or not 1 <= args.rounds <= 20:
@@ -456,14 +521,23 @@ def main() -> int:
         raise
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    print(f"database {shown_url}\nuvicorn  {args.workers} worker(s) on {base}; wrk "
-          f"{args.threads} thread(s), {args.connections} connections; {args.rounds} round(s) of "
-          f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint"
-          + ("; startup heap frozen (as `bantico serve`)" if args.gc_freeze
-             else "; startup heap NOT frozen (--no-gc-freeze)"), flush=True)
+    print(
+        f"database {shown_url}\nuvicorn  {args.workers} worker(s) on {base}; wrk "
+        f"{args.threads} thread(s), {args.connections} connections; {args.rounds} round(s) of "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint"
+        + (
+            "; startup heap frozen (as `bantico serve`)"
+            if args.gc_freeze
+            else "; startup heap NOT frozen (--no-gc-freeze)"
+        ),
+        flush=True,
+    )
     if load > 0.5:
-        print(f"warning: load average {load:.1f} before starting; other processes share the "
-              "CPUs, so req/s will be low and noisy (CPU/req is steadier)", flush=True)
+        print(
+            f"warning: load average {load:.1f} before starting; other processes share the "
+            "CPUs, so req/s will be low and noisy (CPU/req is steadier)",
+            flush=True,
+        )
     print(flush=True)
     subs = {"@UA@": DESKTOP_UA, "@TOKEN@": fixture["token"], "@LINK_ID@": fixture["link_id"]}
     project_id = fixture["project_id"]
@@ -471,15 +545,25 @@ def main() -> int:
         Scenario("hello", f"GET {HELLO_PATH}", HELLO_PATH, HELLO_LUA),
         Scenario("hello_last", f"GET {HELLO_LAST_PATH}", HELLO_LAST_PATH, HELLO_LUA),
         Scenario("hello_fast", f"GET {HELLO_FAST_PATH}", HELLO_FAST_PATH, HELLO_LUA),
-        Scenario("redirect", "GET /l/{key}", f"/l/{fixture['link_key']}",
-                 fill(REDIRECT_LUA, subs),
-                 lambda run: count_run(url, project_id, "link_clicked", run)),
-        Scenario("collect", "POST /api/collect", "/api/collect", fill(COLLECT_LUA, subs),
-                 lambda run: count_run(url, project_id, "page_view", run)),
+        Scenario(
+            "redirect",
+            "GET /l/{key}",
+            f"/l/{fixture['link_key']}",
+            fill(REDIRECT_LUA, subs),
+            lambda run: count_run(url, project_id, "link_clicked", run),
+        ),
+        Scenario(
+            "collect",
+            "POST /api/collect",
+            "/api/collect",
+            fill(COLLECT_LUA, subs),
+            lambda run: count_run(url, project_id, "page_view", run),
+        ),
     ]
     by_name = {scenario.name: scenario for scenario in scenarios}
-    server = start_server(url, port, args.workers, scratch / "uvicorn.log",
-                          gc_freeze=args.gc_freeze)
+    server = start_server(
+        url, port, args.workers, scratch / "uvicorn.log", gc_freeze=args.gc_freeze
+    )
     try:
         for round_number in range(args.rounds):
             if args.rounds > 1:
@@ -512,17 +596,21 @@ def main() -> int:
             )
             ratios.setdefault(name, {})[f"rps_vs_{base}"] = rps
             ratios[name][f"cpu_vs_{base}"] = cpu
-    print(f"\n{'endpoint':<20}{'req/s':>8}{'CPU/req':>9}   {'of hello (first)':>20}"
-          f"{'of hello (last)':>20}{'target':>9}")
+    print(
+        f"\n{'endpoint':<20}{'req/s':>8}{'CPU/req':>9}   {'of hello (first)':>20}"
+        f"{'of hello (last)':>20}{'target':>9}"
+    )
     print(f"{'':<37}{'req/s':>10}{'CPU':>8}{'req/s':>12}{'CPU':>8}")
     for scenario in scenarios:
         result = results[scenario.name]
         row = f"{scenario.label:<20}{result['rps']:>8.0f}{result['cpu_us_per_request']:>7.0f}us"
         if scenario.name in TARGETS:
             mine = ratios[scenario.name]
-            row += (f"{mine['rps_vs_hello']:>10.1%}{mine['cpu_vs_hello']:>8.1%}  "
-                    f"{mine['rps_vs_hello_last']:>10.1%}{mine['cpu_vs_hello_last']:>8.1%}"
-                    f"{'>=' + format(TARGETS[scenario.name], '.0%'):>9}")
+            row += (
+                f"{mine['rps_vs_hello']:>10.1%}{mine['cpu_vs_hello']:>8.1%}  "
+                f"{mine['rps_vs_hello_last']:>10.1%}{mine['cpu_vs_hello_last']:>8.1%}"
+                f"{'>=' + format(TARGETS[scenario.name], '.0%'):>9}"
+            )
         print(row)
     print("\nreq/s and CPU/req: medians over the rounds; ratios: the median of each round's ratio.")
     print("hello (first) is matched before every other route; hello (last) after all of them,")
@@ -546,32 +634,56 @@ def main() -> int:
     redirects, collects = results["redirect"], results["collect"]
     redirect_runs, collect_runs = by_name["redirect"].runs, by_name["collect"].runs
     checks = [
-        ("redirect: every answer a redirect (no 4xx/5xx)",
-         all(run["status"] == 0 for run in redirect_runs)),
-        (f"redirect: clicks stored match wrk's count ({redirects['stored']} stored, "
-         f"{redirects['requests']} counted by wrk)",
-         all(run["requests"] <= run["stored"] <= run["requests"] + args.connections
-             for run in redirect_runs)),
+        (
+            "redirect: every answer a redirect (no 4xx/5xx)",
+            all(run["status"] == 0 for run in redirect_runs),
+        ),
+        (
+            f"redirect: clicks stored match wrk's count ({redirects['stored']} stored, "
+            f"{redirects['requests']} counted by wrk)",
+            all(
+                run["requests"] <= run["stored"] <= run["requests"] + args.connections
+                for run in redirect_runs
+            ),
+        ),
         ("collect: every answer 2xx", all(run["status"] == 0 for run in collect_runs)),
-        (f"collect: page views stored match wrk's count ({collects['stored']} stored, "
-         f"{collects['requests']} counted by wrk)",
-         all(run["requests"] <= run["stored"] <= run["requests"] + args.connections
-             for run in collect_runs)),
+        (
+            f"collect: page views stored match wrk's count ({collects['stored']} stored, "
+            f"{collects['requests']} counted by wrk)",
+            all(
+                run["requests"] <= run["stored"] <= run["requests"] + args.connections
+                for run in collect_runs
+            ),
+        ),
         ("no socket errors or timeouts", all(run["errors"] == 0 for run in every)),
     ]
-    print("\n(each run's rows are counted by its tag. A request wrk counted was answered, so it "
-          "was committed:\nstored >= wrk's count. Up to --connections requests still in flight at "
-          "wrk's deadline are\nanswered and stored after it, so stored may exceed the count by "
-          "that much, never more.)")
+    print(
+        "\n(each run's rows are counted by its tag. A request wrk counted was answered, so it "
+        "was committed:\nstored >= wrk's count. Up to --connections requests still in flight at "
+        "wrk's deadline are\nanswered and stored after it, so stored may exceed the count by "
+        "that much, never more.)"
+    )
     for label, passed in checks:
         print(f"  [{'ok' if passed else 'FAIL'}] {label}")
     if args.json:
-        print(json.dumps({
-            "database": url.split(":", 1)[0].split("+", 1)[0], "workers": args.workers,
-            "connections": args.connections, "duration": args.duration, "rounds": args.rounds,
-            "load_average_at_start": load, "loader_gzip_bytes": size, "gc_freeze": args.gc_freeze,
-            "median": results, "ratios": ratios, "runs": {sc.name: sc.runs for sc in scenarios},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "database": url.split(":", 1)[0].split("+", 1)[0],
+                    "workers": args.workers,
+                    "connections": args.connections,
+                    "duration": args.duration,
+                    "rounds": args.rounds,
+                    "load_average_at_start": load,
+                    "loader_gzip_bytes": size,
+                    "gc_freeze": args.gc_freeze,
+                    "median": results,
+                    "ratios": ratios,
+                    "runs": {sc.name: sc.runs for sc in scenarios},
+                },
+                indent=2,
+            )
+        )
     return 0 if all(passed for _, passed in checks) else 1
 
 

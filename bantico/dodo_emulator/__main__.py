@@ -19,16 +19,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--public-url", help="base of checkout URLs (default: the request's host)")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="multiply webhook retry delays, e.g. 0.01 for quick demos")
-    parser.add_argument("--old-fields", action="store_true",
-                        help="send the older Payment field set in webhooks")
-    parser.add_argument("--renewal-metadata", action="store_true",
-                        help="copy the subscription's metadata onto renewal payments")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiply webhook retry delays, e.g. 0.01 for quick demos",
+    )
+    parser.add_argument(
+        "--old-fields", action="store_true", help="send the older Payment field set in webhooks"
+    )
+    parser.add_argument(
+        "--renewal-metadata",
+        action="store_true",
+        help="copy the subscription's metadata onto renewal payments",
+    )
     args = parser.parse_args(argv)
     base = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
     options = EmulatorOptions(
-        public_url=args.public_url, time_scale=args.time_scale,
+        public_url=args.public_url,
+        time_scale=args.time_scale,
         field_set="old" if args.old_fields else "new",
         renewal_copies_metadata=args.renewal_metadata,
     )

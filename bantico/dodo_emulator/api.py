@@ -72,7 +72,8 @@ def list_customers(
 ) -> JSONResponse:
     with caller.state.lock:
         rows = [
-            c for c in caller.ledger.customers.values()
+            c
+            for c in caller.ledger.customers.values()
             if (email is None or c.email.lower() == email.strip().lower())
             and (name is None or name.lower() in c.name.lower())
         ]
@@ -173,7 +174,10 @@ def create_refund(caller: CallerDep, body: RefundCreate) -> Json:
                 raise invalid(f"Items {missing} are not part of payment {paid.payment_id}")
             amount = sum(lines[i.item_id] if i.amount is None else i.amount for i in body.items)
         refund = billing.refund_payment(
-            state, paid.payment_id, amount, reason=body.reason,
+            state,
+            paid.payment_id,
+            amount,
+            reason=body.reason,
             metadata=checkouts.validate_metadata(body.metadata),
         )
         return payloads.refund(ledger, refund)
@@ -196,8 +200,11 @@ def list_refunds(
         rows = []
         for r in ledger.refunds.values():
             paid = ledger.payments[r.payment_id]
-            if (status in (None, r.status) and customer_id in (None, paid.customer_id)
-                    and (subscription_id is None or subscription_id in paid.subscription_ids)):
+            if (
+                status in (None, r.status)
+                and customer_id in (None, paid.customer_id)
+                and (subscription_id is None or subscription_id in paid.subscription_ids)
+            ):
                 rows.append(r)
         page = _page(caller, rows, created_at_gte, created_at_lte, page_number, page_size)
         return _listed([payloads.refund_list_item(r) for r in page])
@@ -227,17 +234,23 @@ def create_checkout(caller: CallerDep, body: CheckoutCreate, request: Request) -
     buyer = body.customer or CustomerIn()
     trial = body.subscription_data.trial_period_days if body.subscription_data else None
     session = checkouts.create_checkout(
-        caller.state, caller.ledger,
+        caller.state,
+        caller.ledger,
         [checkouts.CartLine(i.product_id, i.quantity, i.amount) for i in body.product_cart],
-        customer_id=buyer.customer_id, email=buyer.email, name=buyer.name,
-        return_url=body.return_url, metadata=body.metadata,
+        customer_id=buyer.customer_id,
+        email=buyer.email,
+        name=buyer.name,
+        return_url=body.return_url,
+        metadata=body.metadata,
         trial_period_days=trial or 0,
     )
     base = caller.state.options.public_url or str(request.base_url)
     return {
         "session_id": session.session_id,
         "checkout_url": f"{base.rstrip('/')}/checkout/{session.session_id}",
-        "payment_id": None, "client_secret": None, "publishable_key": None,
+        "payment_id": None,
+        "client_secret": None,
+        "publishable_key": None,
     }
 
 
@@ -265,5 +278,11 @@ def _products_of(ledger: Ledger, paid: Payment) -> set[str]:
 def _page(
     caller: Caller, rows: list[Any], gte: Any, lte: Any, page_number: int, page_size: int
 ) -> list[Any]:
-    return select(rows, gte=gte, lte=lte, page_number=page_number, page_size=page_size,
-                  max_page_number=caller.state.options.max_page_number)
+    return select(
+        rows,
+        gte=gte,
+        lte=lte,
+        page_number=page_number,
+        page_size=page_size,
+        max_page_number=caller.state.options.max_page_number,
+    )

@@ -43,8 +43,7 @@ def create_emulator(state: EmulatorState | None = None) -> FastAPI:
         if any(p.get("type") == "json_invalid" for p in problems):
             return JSONResponse({"code": "BAD_REQUEST", "message": "Body is not valid JSON"}, 400)
         message = "; ".join(
-            f"{'.'.join(str(part) for part in p.get('loc', ()))}: {p.get('msg')}"
-            for p in problems
+            f"{'.'.join(str(part) for part in p.get('loc', ()))}: {p.get('msg')}" for p in problems
         )
         return JSONResponse({"code": "INVALID_REQUEST", "message": message}, 422)
 

@@ -17,8 +17,13 @@ from bantico.dodo_emulator.records import ApiKey, Ledger, Mode
 from bantico.dodo_emulator.state import EmulatorState
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
-_STATUS_CODES = {429: "TOO_MANY_REQUESTS", 500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY",
-                 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+_STATUS_CODES = {
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,15 @@ from bantico.dodo_emulator.state import BUSINESS_ID, ONE_TIME_PRODUCT_ID, Emulat
 
 RefundStatus = Literal["succeeded", "failed", "pending", "review"]
 DISPUTE_STATUSES = frozenset(
-    {"dispute_opened", "dispute_expired", "dispute_accepted", "dispute_cancelled",
-     "dispute_challenged", "dispute_won", "dispute_lost"}
+    {
+        "dispute_opened",
+        "dispute_expired",
+        "dispute_accepted",
+        "dispute_cancelled",
+        "dispute_challenged",
+        "dispute_won",
+        "dispute_lost",
+    }
 )
 
 
@@ -39,7 +46,8 @@ def refundable(state: EmulatorState, payment_id: str) -> int:
     with state.lock:
         ledger, paid = state.find_payment(payment_id)
         taken = sum(
-            ledger.refunds[r].amount for r in paid.refund_ids
+            ledger.refunds[r].amount
+            for r in paid.refund_ids
             if ledger.refunds[r].status in ("succeeded", "pending", "review")
         )
         return paid.total_amount - taken
@@ -72,9 +80,15 @@ def refund_payment(
             )
         now = state.clock.now()
         refund = Refund(
-            refund_id=new_id("ref"), payment_id=payment_id, business_id=ledger.business_id,
-            created_at=now, amount=amount, currency=paid.currency,
-            is_partial=amount < paid.total_amount, status=status, reason=reason,
+            refund_id=new_id("ref"),
+            payment_id=payment_id,
+            business_id=ledger.business_id,
+            created_at=now,
+            amount=amount,
+            currency=paid.currency,
+            is_partial=amount < paid.total_amount,
+            status=status,
+            reason=reason,
             metadata=dict(metadata or {}),
         )
         ledger.refunds[refund.refund_id] = refund
@@ -109,16 +123,23 @@ def renew_subscription(
         ends = add_interval(starts, subscription.interval, subscription.interval_count)
         total = subscription.amount if amount is None else amount
         payment = Payment(
-            payment_id=new_id("pay"), business_id=ledger.business_id,
-            created_at=state.clock.now(), status="succeeded" if succeed else "failed",
-            currency=subscription.currency, total_amount=total, settlement_amount=total,
-            settlement_currency=subscription.currency, customer_id=subscription.customer_id,
+            payment_id=new_id("pay"),
+            business_id=ledger.business_id,
+            created_at=state.clock.now(),
+            status="succeeded" if succeed else "failed",
+            currency=subscription.currency,
+            total_amount=total,
+            settlement_amount=total,
+            settlement_currency=subscription.currency,
+            customer_id=subscription.customer_id,
             metadata=dict(subscription.metadata) if copy else {},
-            subscription_ids=[subscription_id], charge_type="renewal",
+            subscription_ids=[subscription_id],
+            charge_type="renewal",
             retry_attempt=retry_attempt,
             service_periods=(
                 [ServicePeriod(subscription_id=subscription_id, starts_at=starts, ends_at=ends)]
-                if succeed else []
+                if succeed
+                else []
             ),
             error_code=None if succeed else "INSUFFICIENT_FUNDS",
             error_message=None if succeed else "The card has insufficient funds.",
@@ -149,9 +170,13 @@ def open_dispute(
     with state.lock:
         ledger, paid = state.find_payment(payment_id)
         dispute = Dispute(
-            dispute_id=new_id("dsp"), payment_id=payment_id, business_id=ledger.business_id,
-            created_at=state.clock.now(), amount=paid.total_amount if amount is None else amount,
-            currency=paid.currency, stage=stage,
+            dispute_id=new_id("dsp"),
+            payment_id=payment_id,
+            business_id=ledger.business_id,
+            created_at=state.clock.now(),
+            amount=paid.total_amount if amount is None else amount,
+            currency=paid.currency,
+            stage=stage,
         )
         ledger.disputes[dispute.dispute_id] = dispute
         paid.dispute_ids.append(dispute.dispute_id)
@@ -199,8 +224,13 @@ def create_payments(
             raise not_found("Product", product_id)
         batch = new_id("b", 6)[2:]
         buyers = [
-            Customer(customer_id=new_id("cus"), business_id=business_id,
-                     email=f"buyer{i}.{batch}@example.com", name=f"Buyer {i}", created_at=start)
+            Customer(
+                customer_id=new_id("cus"),
+                business_id=business_id,
+                email=f"buyer{i}.{batch}@example.com",
+                name=f"Buyer {i}",
+                created_at=start,
+            )
             for i in range(customers or max(1, count // 4))
         ]
         ledger.customers.update((c.customer_id, c) for c in buyers)
@@ -209,10 +239,16 @@ def create_payments(
         for i in range(count):
             tags = metadata(i) if callable(metadata) else dict(metadata or {})
             payment = Payment(
-                payment_id=new_id("pay"), business_id=business_id, created_at=start + step * i,
-                status=status, currency=product.currency, total_amount=product.price,
-                settlement_amount=product.price, settlement_currency=product.currency,
-                customer_id=buyers[i % len(buyers)].customer_id, metadata=tags,
+                payment_id=new_id("pay"),
+                business_id=business_id,
+                created_at=start + step * i,
+                status=status,
+                currency=product.currency,
+                total_amount=product.price,
+                settlement_amount=product.price,
+                settlement_currency=product.currency,
+                customer_id=buyers[i % len(buyers)].customer_id,
+                metadata=tags,
                 cart=[CartItem(product_id=product_id, quantity=1, unit_price=product.price)],
             )
             ledger.payments[payment.payment_id] = payment

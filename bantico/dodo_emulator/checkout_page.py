@@ -19,8 +19,19 @@ from bantico.dodo_emulator.records import CheckoutSession, Ledger
 
 router = APIRouter(include_in_schema=False)
 
-_DECIMALS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0,
-             "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+_DECIMALS = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"
     "table{width:100%;border-collapse:collapse}td{padding:.3rem 0}td+td{text-align:right}"
@@ -55,7 +66,9 @@ async def pay_checkout(session_id: str, request: Request) -> Response:
     state = emulator_state(request)
     try:
         payment = await run_in_threadpool(
-            complete_checkout, state, session_id,
+            complete_checkout,
+            state,
+            session_id,
             email=form.get("email", "").strip() or None,
             name=form.get("name", "").strip() or None,
             succeed=form.get("action", "pay") != "decline",
@@ -66,8 +79,10 @@ async def pay_checkout(session_id: str, request: Request) -> Response:
     link = _return(session, payment.payment_id, payment.status)
     if link:
         return RedirectResponse(link, status_code=303)
-    return _page(f"Payment {payment.status}", f"<p>Payment <code>{payment.payment_id}</code> "
-                 f"{escape(payment.status)}.</p>")
+    return _page(
+        f"Payment {payment.status}",
+        f"<p>Payment <code>{payment.payment_id}</code> {escape(payment.status)}.</p>",
+    )
 
 
 def _form(ledger: Ledger, session: CheckoutSession, *, declined: bool) -> str:

@@ -76,19 +76,26 @@ def create_checkout(
             if product is None:
                 raise not_found("Product", line.product_id)
             price = product.price if line.amount is None else line.amount
-            items.append(CartItem(product_id=product.product_id, quantity=line.quantity,
-                                  unit_price=price))
+            items.append(
+                CartItem(product_id=product.product_id, quantity=line.quantity, unit_price=price)
+            )
         if customer_id is not None:
             known = ledger.customers.get(customer_id)
             if known is None:
                 raise not_found("Customer", customer_id)
             email, name = known.email, known.name
         session = CheckoutSession(
-            session_id=new_id("cks"), business_id=ledger.business_id,
-            created_at=state.clock.now(), cart=items,
-            currency=ledger.products[items[0].product_id].currency, metadata=clean,
-            customer_id=customer_id, customer_email=email, customer_name=name,
-            return_url=return_url, trial_period_days=trial_period_days,
+            session_id=new_id("cks"),
+            business_id=ledger.business_id,
+            created_at=state.clock.now(),
+            cart=items,
+            currency=ledger.products[items[0].product_id].currency,
+            metadata=clean,
+            customer_id=customer_id,
+            customer_email=email,
+            customer_name=name,
+            return_url=return_url,
+            trial_period_days=trial_period_days,
         )
         ledger.checkouts[session.session_id] = session
         return session
@@ -104,8 +111,11 @@ def find_or_create_customer(
             if existing.email.lower() == wanted:
                 return existing
         created = Customer(
-            customer_id=new_id("cus"), business_id=ledger.business_id, email=email.strip(),
-            name=name or email.split("@")[0], created_at=state.clock.now(),
+            customer_id=new_id("cus"),
+            business_id=ledger.business_id,
+            email=email.strip(),
+            name=name or email.split("@")[0],
+            created_at=state.clock.now(),
         )
         ledger.customers[created.customer_id] = created
         return created
@@ -142,7 +152,8 @@ def complete_checkout(
         if session.customer_id is None and not email:
             raise invalid("an email is needed to pay this checkout session")
         buyer = (
-            ledger.customers[session.customer_id] if session.customer_id
+            ledger.customers[session.customer_id]
+            if session.customer_id
             else find_or_create_customer(state, ledger, email or "", name or session.customer_name)
         )
         now = state.clock.now()
@@ -156,27 +167,36 @@ def complete_checkout(
         starts = succeed and not is_update_payment_method
         subscriptions = (
             [_subscribe(state, ledger, session, item, buyer) for item in recurring]
-            if starts else []
+            if starts
+            else []
         )
         charged_currency = currency or session.currency
         payment = Payment(
-            payment_id=new_id("pay"), business_id=ledger.business_id, created_at=now,
-            status="succeeded" if succeed else "failed", currency=charged_currency,
-            total_amount=total, tax=tax,
+            payment_id=new_id("pay"),
+            business_id=ledger.business_id,
+            created_at=now,
+            status="succeeded" if succeed else "failed",
+            currency=charged_currency,
+            total_amount=total,
+            tax=tax,
             settlement_amount=total if settlement_amount is None else settlement_amount,
             settlement_currency=settlement_currency or charged_currency,
-            customer_id=buyer.customer_id, metadata=dict(session.metadata),
+            customer_id=buyer.customer_id,
+            metadata=dict(session.metadata),
             # Real subscription payments carried `product_cart: null` (FIELD a).
             cart=None if recurring else list(session.cart),
             checkout_session_id=session.session_id,
             subscription_ids=[s.subscription_id for s in subscriptions],
             charge_type="new" if recurring and not is_update_payment_method else None,
             service_periods=[
-                ServicePeriod(subscription_id=s.subscription_id, starts_at=now,
-                              ends_at=s.next_billing_date)
-                for s in subscriptions if total > 0
+                ServicePeriod(
+                    subscription_id=s.subscription_id, starts_at=now, ends_at=s.next_billing_date
+                )
+                for s in subscriptions
+                if total > 0
             ],
-            is_update_payment_method=is_update_payment_method, payment_method=payment_method,
+            is_update_payment_method=is_update_payment_method,
+            payment_method=payment_method,
             error_code=None if succeed else error_code,
             error_message=None if succeed else "The card was declined.",
         )
@@ -205,17 +225,26 @@ def _subscribe(
     product = ledger.products[item.product_id]
     now = state.clock.now()
     first_bill = (
-        add_interval(now, "Day", session.trial_period_days) if session.trial_period_days
+        add_interval(now, "Day", session.trial_period_days)
+        if session.trial_period_days
         else add_interval(now, product.interval, product.interval_count)
     )
     subscription = Subscription(
-        subscription_id=new_id("sub"), business_id=ledger.business_id, created_at=now,
-        product_id=product.product_id, quantity=item.quantity, customer_id=buyer.customer_id,
-        currency=product.currency, amount=item.amount, interval=product.interval,
-        interval_count=product.interval_count, previous_billing_date=now,
+        subscription_id=new_id("sub"),
+        business_id=ledger.business_id,
+        created_at=now,
+        product_id=product.product_id,
+        quantity=item.quantity,
+        customer_id=buyer.customer_id,
+        currency=product.currency,
+        amount=item.amount,
+        interval=product.interval,
+        interval_count=product.interval_count,
+        previous_billing_date=now,
         next_billing_date=first_bill,
         # The subscription keeps the checkout's metadata (FIELD a: same key on both).
-        metadata=dict(session.metadata), trial_period_days=session.trial_period_days,
+        metadata=dict(session.metadata),
+        trial_period_days=session.trial_period_days,
         checkout_session_id=session.session_id,
     )
     ledger.subscriptions[subscription.subscription_id] = subscription

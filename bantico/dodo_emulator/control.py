@@ -99,11 +99,20 @@ def info(state: StateDep) -> Json:
     """Keys, products and ledgers, for a demo's first look."""
     with state.lock:
         return {
-            "keys": [{"key": k.key, "mode": k.mode, "read_only": k.read_only,
-                      "business_id": k.business_id} for k in state.keys.values()],
+            "keys": [
+                {
+                    "key": k.key,
+                    "mode": k.mode,
+                    "read_only": k.read_only,
+                    "business_id": k.business_id,
+                }
+                for k in state.keys.values()
+            ],
             "products": [payloads.product(p) for p in state.ledger().products.values()],
-            "ledgers": [{"business_id": b, "mode": m, "payments": len(ledger.payments)}
-                        for (b, m), ledger in state.ledgers.items()],
+            "ledgers": [
+                {"business_id": b, "mode": m, "payments": len(ledger.payments)}
+                for (b, m), ledger in state.ledgers.items()
+            ],
         }
 
 
@@ -116,8 +125,9 @@ def complete(state: StateDep, session_id: str, body: Completion) -> Json:
 
 @router.post("/payments/{payment_id}/refund")
 def refund(state: StateDep, payment_id: str, body: RefundIn) -> Json:
-    made = billing.refund_payment(state, payment_id, body.amount, reason=body.reason,
-                                  status=body.status)
+    made = billing.refund_payment(
+        state, payment_id, body.amount, reason=body.reason, status=body.status
+    )
     with state.lock:
         return payloads.refund(state.find_payment(payment_id)[0], made)
 
@@ -208,9 +218,10 @@ def deliveries(
     """Every attempt, oldest first, plus each message's outcome."""
     attempts = state.deliveries.attempts(event_type=event_type, endpoint_id=endpoint_id)
     messages = state.deliveries.messages(event_type)
-    return {"attempts": [_attempt(a) for a in attempts],
-            "messages": [_message(m) for m in messages
-                         if endpoint_id in (None, m.endpoint.id)]}
+    return {
+        "attempts": [_attempt(a) for a in attempts],
+        "messages": [_message(m) for m in messages if endpoint_id in (None, m.endpoint.id)],
+    }
 
 
 @router.post("/deliveries/{message_id}/redeliver")
@@ -227,12 +238,26 @@ def wait(state: StateDep, timeout: float = 10.0) -> Json:
 
 
 def _attempt(a: Attempt) -> Json:
-    return {"message_id": a.message_id, "endpoint_id": a.endpoint_id, "url": a.url,
-            "event_type": a.event_type, "number": a.number, "sent_at": iso(a.sent_at),
-            "status_code": a.status_code, "error": a.error, "manual": a.manual,
-            "headers": a.headers, "body": a.body}
+    return {
+        "message_id": a.message_id,
+        "endpoint_id": a.endpoint_id,
+        "url": a.url,
+        "event_type": a.event_type,
+        "number": a.number,
+        "sent_at": iso(a.sent_at),
+        "status_code": a.status_code,
+        "error": a.error,
+        "manual": a.manual,
+        "headers": a.headers,
+        "body": a.body,
+    }
 
 
 def _message(m: Message) -> Json:
-    return {"message_id": m.message_id, "endpoint_id": m.endpoint.id, "event_type": m.event.type,
-            "attempts": m.attempts, "status": m.status}
+    return {
+        "message_id": m.message_id,
+        "endpoint_id": m.endpoint.id,
+        "event_type": m.event.type,
+        "attempts": m.attempts,
+        "status": m.status,
+    }

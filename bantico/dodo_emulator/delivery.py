@@ -26,8 +26,15 @@ log = logging.getLogger("bantico.dodo_emulator")
 
 USER_AGENT = "Svix-Webhooks/rolling"  # what live deliveries carry (DODO.md §2)
 RESERVED_HEADERS = frozenset(
-    {"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "user-agent",
-     "content-length", "host"}
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "content-type",
+        "user-agent",
+        "content-length",
+        "host",
+    }
 )
 
 
@@ -118,13 +125,18 @@ class Dispatcher:
             return [m for m in self._messages.values() if event_type in (None, m.event.type)]
 
     def attempts(
-        self, *, message_id: str | None = None, endpoint_id: str | None = None,
+        self,
+        *,
+        message_id: str | None = None,
+        endpoint_id: str | None = None,
         event_type: str | None = None,
     ) -> list[Attempt]:
         with self._cond:
             return [
-                a for a in self._attempts
-                if message_id in (None, a.message_id) and endpoint_id in (None, a.endpoint_id)
+                a
+                for a in self._attempts
+                if message_id in (None, a.message_id)
+                and endpoint_id in (None, a.endpoint_id)
                 and event_type in (None, a.event_type)
             ]
 
@@ -207,9 +219,16 @@ class Dispatcher:
             message.automatic_attempts += 0 if job.manual else 1
             self._attempts.append(
                 Attempt(
-                    message_id=message.message_id, endpoint_id=endpoint.id, url=endpoint.url,
-                    event_type=message.event.type, number=message.attempts, sent_at=sent_at,
-                    status_code=status_code, error=error, headers=headers, body=body,
+                    message_id=message.message_id,
+                    endpoint_id=endpoint.id,
+                    url=endpoint.url,
+                    event_type=message.event.type,
+                    number=message.attempts,
+                    sent_at=sent_at,
+                    status_code=status_code,
+                    error=error,
+                    headers=headers,
+                    body=body,
                     manual=job.manual,
                 )
             )
@@ -234,7 +253,9 @@ class Dispatcher:
                 status = sender(url, body, headers)
             else:
                 status = self._http.post(
-                    url, content=body.encode(), headers=headers,
+                    url,
+                    content=body.encode(),
+                    headers=headers,
                     timeout=self._options.delivery_timeout,
                 ).status_code
         except Exception as exc:  # any failure to deliver is a failed attempt, as at Svix

@@ -29,12 +29,20 @@ def list_disputes(
     ledger = caller.ledger
     with caller.state.lock:
         rows = [
-            d for d in ledger.disputes.values()
-            if dispute_status in (None, d.status) and dispute_stage in (None, d.stage)
+            d
+            for d in ledger.disputes.values()
+            if dispute_status in (None, d.status)
+            and dispute_stage in (None, d.stage)
             and customer_id in (None, ledger.payments[d.payment_id].customer_id)
         ]
-        page = select(rows, gte=created_at_gte, lte=created_at_lte, page_number=page_number,
-                      page_size=page_size, max_page_number=caller.state.options.max_page_number)
+        page = select(
+            rows,
+            gte=created_at_gte,
+            lte=created_at_lte,
+            page_number=page_number,
+            page_size=page_size,
+            max_page_number=caller.state.options.max_page_number,
+        )
         return JSONResponse({"items": [payloads.dispute_list_item(d) for d in page]})
 
 

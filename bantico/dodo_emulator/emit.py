@@ -45,8 +45,12 @@ def subscription_event(
     def render(_: FieldSet) -> Json:
         with state.lock:
             data = payloads.subscription(ledger, ledger.subscriptions[subscription_id])
-        return {"payload_type": "Subscription", **data, "past_due_ends_at": None,
-                "payment_id": payment_id}
+        return {
+            "payload_type": "Subscription",
+            **data,
+            "past_due_ends_at": None,
+            "payment_id": payment_id,
+        }
 
     return _event(state, ledger, kind, render)
 

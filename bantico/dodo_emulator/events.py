@@ -22,8 +22,18 @@ EVENT_TYPES = frozenset(
         *(
             f"subscription.{s}"
             for s in (
-                "active", "renewed", "on_hold", "past_due", "paused", "unpaused", "cancelled",
-                "failed", "expired", "plan_changed", "updated", "update_payment_method",
+                "active",
+                "renewed",
+                "on_hold",
+                "past_due",
+                "paused",
+                "unpaused",
+                "cancelled",
+                "failed",
+                "expired",
+                "plan_changed",
+                "updated",
+                "update_payment_method",
             )
         ),
         "license_key.created",
@@ -31,8 +41,15 @@ EVENT_TYPES = frozenset(
         *(
             f"credit.{s}"
             for s in (
-                "added", "deducted", "expired", "rolled_over", "rollover_forfeited",
-                "overage_charged", "overage_reset", "manual_adjustment", "balance_low",
+                "added",
+                "deducted",
+                "expired",
+                "rolled_over",
+                "rollover_forfeited",
+                "overage_charged",
+                "overage_reset",
+                "manual_adjustment",
+                "balance_low",
             )
         ),
         "abandoned_checkout.detected",

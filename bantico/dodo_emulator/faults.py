@@ -52,7 +52,12 @@ class Faults:
         if status == 429 and retry_after is None:
             retry_after = 1
         fault = Fault(
-            status=status, count=count, path=path, method=method, mode=mode, delay=delay,
+            status=status,
+            count=count,
+            path=path,
+            method=method,
+            mode=mode,
+            delay=delay,
             retry_after=retry_after,
         )
         with self._lock:

@@ -40,7 +40,8 @@ def select(
         raise invalid(f"page_number may be at most {max_page_number}")
     low, high = gte and as_utc(gte), lte and as_utc(lte)
     kept = [
-        r for r in rows
+        r
+        for r in rows
         if (low is None or r.created_at >= low) and (high is None or r.created_at <= high)
     ]
     kept.sort(key=lambda r: r.created_at, reverse=True)

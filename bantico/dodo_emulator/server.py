@@ -63,8 +63,13 @@ def run_emulator(
     # Plain asyncio and h11 keep the threaded server free of optional-extra warnings.
     app = create_emulator(state)
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", loop="asyncio",
-        http="h11", ws="none", access_log=False,
+        app,
+        log_level="warning",
+        lifespan="off",
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -111,9 +111,15 @@ class EmulatorState:
         with self.lock:
             for mode in modes:
                 product = Product(
-                    product_id=product_id, business_id=business_id, name=name, price=price,
-                    currency=currency, created_at=self.clock.now(), recurring=recurring,
-                    interval=interval, interval_count=interval_count,
+                    product_id=product_id,
+                    business_id=business_id,
+                    name=name,
+                    price=price,
+                    currency=currency,
+                    created_at=self.clock.now(),
+                    recurring=recurring,
+                    interval=interval,
+                    interval_count=interval_count,
                 )
                 self.ledger(business_id, mode).products[product_id] = product
             return product
@@ -165,10 +171,20 @@ class EmulatorState:
     def _seed_products(self, ledger: Ledger) -> None:
         now = self.clock.now()
         ledger.products[ONE_TIME_PRODUCT_ID] = Product(
-            product_id=ONE_TIME_PRODUCT_ID, business_id=ledger.business_id,
-            name="Lifetime licence", price=4900, currency="USD", created_at=now,
+            product_id=ONE_TIME_PRODUCT_ID,
+            business_id=ledger.business_id,
+            name="Lifetime licence",
+            price=4900,
+            currency="USD",
+            created_at=now,
         )
         ledger.products[MONTHLY_PRODUCT_ID] = Product(
-            product_id=MONTHLY_PRODUCT_ID, business_id=ledger.business_id, name="Pro monthly",
-            price=1900, currency="USD", created_at=now, recurring=True, interval="Month",
+            product_id=MONTHLY_PRODUCT_ID,
+            business_id=ledger.business_id,
+            name="Pro monthly",
+            price=1900,
+            currency="USD",
+            created_at=now,
+            recurring=True,
+            interval="Month",
         )

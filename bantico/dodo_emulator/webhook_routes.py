@@ -56,12 +56,19 @@ def create_webhook(caller: CallerDep, body: WebhookCreate) -> Json:
             raise invalid(f"At most {limit} webhook endpoints are allowed", "LIMIT_EXCEEDED")
         now = state.clock.now()
         endpoint = WebhookEndpoint(
-            id=new_id("ep", 27), business_id=ledger.business_id, mode=ledger.mode,
-            url=body.url, created_at=now, updated_at=now,
+            id=new_id("ep", 27),
+            business_id=ledger.business_id,
+            mode=ledger.mode,
+            url=body.url,
+            created_at=now,
+            updated_at=now,
             secrets=[SigningSecret(value=new_signing_secret())],
-            description=body.description or "", metadata=body.metadata or {},
-            headers=body.headers or {}, disabled=bool(body.disabled),
-            filter_types=body.filter_types or [], rate_limit=body.rate_limit,
+            description=body.description or "",
+            metadata=body.metadata or {},
+            headers=body.headers or {},
+            disabled=bool(body.disabled),
+            filter_types=body.filter_types or [],
+            rate_limit=body.rate_limit,
             idempotency_key=body.idempotency_key,
         )
         ledger.webhooks[endpoint.id] = endpoint

@@ -105,8 +105,17 @@ class CachedLink:
     @classmethod
     def of(cls, link: Link, generation: int) -> CachedLink:
         """A copy of `link`, read while the links were at `generation`."""
-        copy = cls(link.id, link.project_id, link.destination_url, link.campaign_id,
-                   link.source, link.medium, link.content, link.lead_id, generation)
+        copy = cls(
+            link.id,
+            link.project_id,
+            link.destination_url,
+            link.campaign_id,
+            link.source,
+            link.medium,
+            link.content,
+            link.lead_id,
+            generation,
+        )
         template = destination_with_context(copy, _MARKER)
         if template.count(_MARKER) == 1:
             head, _, tail = template.partition(_MARKER)
@@ -129,9 +138,7 @@ class CachedLink:
         """The same response as `RedirectResponse(destination_with_context(...), 302, ...)`."""
         location = self.location(click_id)
         if location is None:
-            return RedirectResponse(
-                destination_with_context(self, click_id), 302, headers=NO_STORE
-            )
+            return RedirectResponse(destination_with_context(self, click_id), 302, headers=NO_STORE)
         response = Response(status_code=302, headers=NO_STORE)
         response.headers["location"] = location
         return response
@@ -204,21 +211,25 @@ async def record_click(
                 return None
             link = CachedLink.of(found, generation)
             links.put(key, link)
-        execute_soon(session, RECORD_CLICK, {  # one executemany for the whole batch
-            "project_id": link.project_id,
-            "name": "link_clicked",
-            "click_id": click_id,
-            "link_id": link.id,
-            "campaign_id": link.campaign_id,
-            "source": link.source,
-            "medium": link.medium,
-            "content": link.content,
-            "lead_id": link.lead_id,
-            "url": link.destination_url,
-            "referrer": referrer,
-            "is_bot": bot,
-            "props": {"userAgent": user_agent[:300]} if bot and user_agent else None,
-        })
+        execute_soon(
+            session,
+            RECORD_CLICK,
+            {  # one executemany for the whole batch
+                "project_id": link.project_id,
+                "name": "link_clicked",
+                "click_id": click_id,
+                "link_id": link.id,
+                "campaign_id": link.campaign_id,
+                "source": link.source,
+                "medium": link.medium,
+                "content": link.content,
+                "lead_id": link.lead_id,
+                "url": link.destination_url,
+                "referrer": referrer,
+                "is_bot": bot,
+                "props": {"userAgent": user_agent[:300]} if bot and user_agent else None,
+            },
+        )
         return link
 
     return await committer.run(record), click_id
@@ -250,8 +261,9 @@ async def follow_link(key: str, request: Request) -> Response:
 # `follow_link` for the fast path (bantico/fastpath.py): the same work and the same bytes,
 # without FastAPI's routing, Request and Response objects. The route above stays registered
 # (documentation, and whatever the fast path leaves to the app).
-_REDIRECT_HEADERS = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                     for name, value in NO_STORE.items()] + [(b"content-length", b"0")]
+_REDIRECT_HEADERS = [
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in NO_STORE.items()
+] + [(b"content-length", b"0")]
 
 
 async def follow_link_asgi(scope: Scope, receive: Receive, send: Send, key: str) -> None:

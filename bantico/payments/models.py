@@ -43,9 +43,7 @@ class Payment(Base):
     # Kept current as refunds and disputes arrive, in either order, so reports read one row.
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     disputed_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    refunded_settlement: Mapped[int] = mapped_column(
-        BigInteger, default=0, server_default="0"
-    )
+    refunded_settlement: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     excluded_reason: Mapped[str | None] = mapped_column(String(100))
     payment_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime]

@@ -18,6 +18,7 @@ from bantico.errors import BanticoError
 from bantico.fastpath import answer_exception, read_body, respond
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
+from bantico.schemas import ApiModel
 from bantico.tracking import schemas, service
 
 router = APIRouter(tags=["tracking"])
@@ -43,7 +44,7 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_body(raw: bytes, model: type[schemas.ApiModel]) -> Any:
+def parse_body(raw: bytes, model: type[ApiModel]) -> Any:
     """The loader posts JSON as text/plain (no CORS preflight), so parse whatever arrives."""
     try:
         payload = json.loads(raw)
@@ -134,8 +135,9 @@ async def collect(request: Request) -> Response:
 # `collect` for the fast path (bantico/fastpath.py): the same work and the same bytes (those of
 # `JSONResponse(..., headers=CORS)`), without FastAPI's routing, Request and Response objects.
 # The route above stays registered (documentation, and whatever the fast path leaves to it).
-_CORS_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-             for name, value in CORS.items()]
+_CORS_RAW = [
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in CORS.items()
+]
 _JSON_TYPE = (b"content-type", b"application/json")
 _OK_HEADERS = [*_CORS_RAW, (b"content-length", str(len(_OK)).encode()), _JSON_TYPE]
 
@@ -181,14 +183,18 @@ def loader_config(token: str, session: SessionDep) -> Response:
 
 
 @router.post("/api/v1/events", status_code=202)
-def server_event(data: schemas.EventIn, project: ProjectDep, session: SessionDep) -> schemas.Accepted:
+def server_event(
+    data: schemas.EventIn, project: ProjectDep, session: SessionDep
+) -> schemas.Accepted:
     """Record an event from your server (e.g. `signup_completed`). Without `context`, the
     event inherits the visitor's newest attribution context."""
     return schemas.Accepted(id=service.record_server_event(session, project, data))
 
 
 @router.post("/api/v1/identify", status_code=202)
-def identify(data: schemas.IdentifyIn, project: ProjectDep, session: SessionDep) -> schemas.Accepted:
+def identify(
+    data: schemas.IdentifyIn, project: ProjectDep, session: SessionDep
+) -> schemas.Accepted:
     """Tie a visitor (or, without `visitorId`, just a user) to an id, email and name."""
     try:
         user = schemas.UserTraits.model_validate(

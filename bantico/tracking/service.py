@@ -104,27 +104,52 @@ def _see_visitor(session: Session, project_id: str, visitor_id: str, now: dateti
 
 
 def _see_session(
-    session: Session, project_id: str, visitor_id: str, session_id: str, now: datetime,
-    url: str | None, referrer: str | None,
+    session: Session,
+    project_id: str,
+    visitor_id: str,
+    session_id: str,
+    now: datetime,
+    url: str | None,
+    referrer: str | None,
 ) -> None:
     """Insert the visit, or move its `last_seen_at` to now (sent with the session's next
     statement, batched with other visits)."""
     execute_soon(
         session,
         _statements(session).see_session,
-        {"project_id": project_id, "id": session_id, "visitor_id": visitor_id,
-         "started_at": now, "last_seen_at": now, "landing_url": url, "referrer": referrer},
+        {
+            "project_id": project_id,
+            "id": session_id,
+            "visitor_id": visitor_id,
+            "started_at": now,
+            "last_seen_at": now,
+            "landing_url": url,
+            "referrer": referrer,
+        },
     )
 
 
 def _add_touch(
-    session: Session, project_id: str, visitor_id: str, session_id: str | None, now: datetime,
-    kind: str, context: schemas.Context, click_id: str | None = None,
+    session: Session,
+    project_id: str,
+    visitor_id: str,
+    session_id: str | None,
+    now: datetime,
+    kind: str,
+    context: schemas.Context,
+    click_id: str | None = None,
 ) -> None:
     session.execute(
         _statements(session).add_touch,
-        {"project_id": project_id, "visitor_id": visitor_id, "session_id": session_id,
-         "occurred_at": now, "kind": kind, "click_id": click_id, **_context_values(context)},
+        {
+            "project_id": project_id,
+            "visitor_id": visitor_id,
+            "session_id": session_id,
+            "occurred_at": now,
+            "kind": kind,
+            "click_id": click_id,
+            **_context_values(context),
+        },
     )
 
 
@@ -151,8 +176,16 @@ def _join_click(
         select(Touch.id).where(Touch.click_id == data.click_id, Touch.visitor_id == visitor_id)
     ).first()
     if seen is None:
-        _add_touch(session, project.id, visitor_id, data.session_id, now, "click", context,
-                   click_id=data.click_id)
+        _add_touch(
+            session,
+            project.id,
+            visitor_id,
+            data.session_id,
+            now,
+            "click",
+            context,
+            click_id=data.click_id,
+        )
     return context
 
 
@@ -178,16 +211,24 @@ def _landing_touch(
     return None
 
 
-def _seen_in_session(session: Session, project_id: str, session_id: str, kind: str,
-                     context: schemas.Context) -> bool:
+def _seen_in_session(
+    session: Session, project_id: str, session_id: str, kind: str, context: schemas.Context
+) -> bool:
     """A reload of a tagged page (the tags stay in the address bar) is not a new touch."""
     found = session.execute(
-        select(Touch.id).where(
-            Touch.project_id == project_id, Touch.session_id == session_id, Touch.kind == kind,
-            *[getattr(Touch, name) == value if value is not None
-              else getattr(Touch, name).is_(None)
-              for name, value in context.model_dump().items()],
-        ).limit(1)
+        select(Touch.id)
+        .where(
+            Touch.project_id == project_id,
+            Touch.session_id == session_id,
+            Touch.kind == kind,
+            *[
+                getattr(Touch, name) == value
+                if value is not None
+                else getattr(Touch, name).is_(None)
+                for name, value in context.model_dump().items()
+            ],
+        )
+        .limit(1)
     ).first()
     return found is not None
 
@@ -225,34 +266,77 @@ def collect(session: Session, project: Project, data: schemas.CollectIn) -> Reso
     execute_soon(
         session,
         _statements(session).queue_event,
-        _event_values(project.id, data.name, now, visitor_id, data.session_id, data.url,
-                      data.referrer, resolved.context, data.props, click_id=None),
+        _event_values(
+            project.id,
+            data.name,
+            now,
+            visitor_id,
+            data.session_id,
+            data.url,
+            data.referrer,
+            resolved.context,
+            data.props,
+            click_id=None,
+        ),
     )
     return resolved
 
 
 def _insert_event(
-    session: Session, project_id: str, name: str, occurred_at: datetime, visitor_id: str | None,
-    session_id: str | None, url: str | None, referrer: str | None,
-    context: schemas.Context | None, props: dict[str, object] | None, click_id: str | None,
+    session: Session,
+    project_id: str,
+    name: str,
+    occurred_at: datetime,
+    visitor_id: str | None,
+    session_id: str | None,
+    url: str | None,
+    referrer: str | None,
+    context: schemas.Context | None,
+    props: dict[str, object] | None,
+    click_id: str | None,
 ) -> int:
     result = session.execute(
         _statements(session).insert_event,
-        _event_values(project_id, name, occurred_at, visitor_id, session_id, url, referrer,
-                      context, props, click_id),
+        _event_values(
+            project_id,
+            name,
+            occurred_at,
+            visitor_id,
+            session_id,
+            url,
+            referrer,
+            context,
+            props,
+            click_id,
+        ),
     )
     return int(result.scalar_one())
 
 
 def _event_values(
-    project_id: str, name: str, occurred_at: datetime, visitor_id: str | None,
-    session_id: str | None, url: str | None, referrer: str | None,
-    context: schemas.Context | None, props: dict[str, object] | None, click_id: str | None,
+    project_id: str,
+    name: str,
+    occurred_at: datetime,
+    visitor_id: str | None,
+    session_id: str | None,
+    url: str | None,
+    referrer: str | None,
+    context: schemas.Context | None,
+    props: dict[str, object] | None,
+    click_id: str | None,
 ) -> dict[str, Any]:
-    return {"project_id": project_id, "name": name, "occurred_at": occurred_at,
-            "visitor_id": visitor_id, "session_id": session_id, "url": url,
-            "referrer": referrer, "props": props, "click_id": click_id,
-            **_context_values(context)}
+    return {
+        "project_id": project_id,
+        "name": name,
+        "occurred_at": occurred_at,
+        "visitor_id": visitor_id,
+        "session_id": session_id,
+        "url": url,
+        "referrer": referrer,
+        "props": props,
+        "click_id": click_id,
+        **_context_values(context),
+    }
 
 
 def latest_context(
@@ -261,31 +345,42 @@ def latest_context(
     """The newest touch inside the project's attribution window, preferring links and UTM
     tags over referrals, as the loader's cookie does."""
     since = now - timedelta(days=project.attribution_window_days)
-    touches = session.execute(
-        select(Touch)
-        .where(
-            Touch.project_id == project.id,
-            Touch.visitor_id == visitor_id,
-            Touch.occurred_at >= since,
-            Touch.occurred_at <= now,
+    touches = (
+        session.execute(
+            select(Touch)
+            .where(
+                Touch.project_id == project.id,
+                Touch.visitor_id == visitor_id,
+                Touch.occurred_at >= since,
+                Touch.occurred_at <= now,
+            )
+            .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+            .limit(50)
         )
-        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
-        .limit(50)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     chosen = next((t for t in touches if t.kind != "referral"), touches[0] if touches else None)
     if chosen is None:
         return None
     return schemas.Context(
-        link_id=chosen.link_id, campaign_id=chosen.campaign_id, source=chosen.source,
-        medium=chosen.medium, content=chosen.content, lead_id=chosen.lead_id,
+        link_id=chosen.link_id,
+        campaign_id=chosen.campaign_id,
+        source=chosen.source,
+        medium=chosen.medium,
+        content=chosen.content,
+        lead_id=chosen.lead_id,
     )
 
 
 def _visitor_for_user(session: Session, project_id: str, user_id: str) -> str | None:
     return session.execute(
         select(Identity.visitor_id)
-        .where(Identity.project_id == project_id, Identity.user_id == user_id,
-               Identity.visitor_id.is_not(None))
+        .where(
+            Identity.project_id == project_id,
+            Identity.user_id == user_id,
+            Identity.visitor_id.is_not(None),
+        )
         .order_by(Identity.created_at.desc(), Identity.id.desc())
         .limit(1)
     ).scalar()
@@ -310,14 +405,22 @@ def record_server_event(session: Session, project: Project, data: schemas.EventI
     if context is None and visitor_id is not None:
         context = latest_context(session, project, visitor_id, occurred_at)
     elif context is not None:
-        ensure_labels(session, project.id, campaign_id=context.campaign_id,
-                      lead_id=context.lead_id)
+        ensure_labels(session, project.id, campaign_id=context.campaign_id, lead_id=context.lead_id)
     props = dict(data.props or {})
     if data.user_id:
         props.setdefault("userId", data.user_id)
     return _insert_event(
-        session, project.id, data.name, occurred_at, visitor_id, data.session_id, data.url,
-        None, context, props or None, click_id=None,
+        session,
+        project.id,
+        data.name,
+        occurred_at,
+        visitor_id,
+        data.session_id,
+        data.url,
+        None,
+        context,
+        props or None,
+        click_id=None,
     )
 
 
@@ -325,7 +428,10 @@ normalise_email = schemas.normalise_email
 
 
 def record_identity(
-    session: Session, project: Project, visitor_id: str | None, user: schemas.UserTraits,
+    session: Session,
+    project: Project,
+    visitor_id: str | None,
+    user: schemas.UserTraits,
     now: datetime | None = None,
 ) -> None:
     """Remember who the visitor is. Every call is kept; the visitor shows the newest."""
@@ -334,8 +440,13 @@ def record_identity(
     extra = dict(user.model_extra or {})
     session.add(
         Identity(
-            project_id=project.id, visitor_id=visitor_id, user_id=user.id, email=email,
-            name=user.name, traits=extra or None, created_at=now,
+            project_id=project.id,
+            visitor_id=visitor_id,
+            user_id=user.id,
+            email=email,
+            name=user.name,
+            traits=extra or None,
+            created_at=now,
         )
     )
     if visitor_id is None:

@@ -297,4 +297,3 @@ def test_a_sender_hook_delivers_in_process(emu: RunningEmulator, client: DodoPay
     assert [url for url, _, _ in got] == ["https://bnt.example/hooks/dodo/t1"] * 2
     assert emu.state.deliveries.attempts()[0].error == "ConnectionError: receiver not ready"
     Webhook(secret).verify(got[1][1], got[1][2])
-

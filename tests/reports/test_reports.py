@@ -268,8 +268,9 @@ def test_report_errors(project: Project) -> None:
     assert c.get("/api/v1/reports/attribution").status_code == 401
 
 
-def test_report_in_the_terminal(project: Project, shop: dict[str, str],
-                                monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+def test_report_in_the_terminal(
+    project: Project, shop: dict[str, str], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     from typer.testing import CliRunner
 
     from bantico.cli import app
@@ -282,8 +283,9 @@ def test_report_in_the_terminal(project: Project, shop: dict[str, str],
     runner = CliRunner()
     try:
         shown = runner.invoke(app, ["report", "--by", "campaign", "--to", tomorrow])
-        as_json = runner.invoke(app, ["report", "--by", "link", "--model", "linear", "--json",
-                                      "--to", tomorrow])
+        as_json = runner.invoke(
+            app, ["report", "--by", "link", "--model", "linear", "--json", "--to", tomorrow]
+        )
         wrong = runner.invoke(app, ["report", "--by", "planet"])
     finally:
         get_settings.cache_clear()
@@ -296,8 +298,8 @@ def test_report_in_the_terminal(project: Project, shop: dict[str, str],
 
 
 def test_csv_cells_cannot_become_formulas(project: Project, session: Session) -> None:
-    make_link(session, project_id=project.id, key="evil", campaign_id="=HYPERLINK(\"x\")")
+    make_link(session, project_id=project.id, key="evil", campaign_id='=HYPERLINK("x")')
     session.commit()
     Browser(project, "v_evil_000001").click("evil")
     text = report(project, "attribution", groupBy="campaign", format="csv")
-    assert "'=HYPERLINK" in text and '\n=HYPERLINK' not in text
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text

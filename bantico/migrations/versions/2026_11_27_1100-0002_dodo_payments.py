@@ -222,7 +222,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("webhook_inbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_inbox_project_id_received_at"))

@@ -122,7 +122,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_column("refunded_settlement")
