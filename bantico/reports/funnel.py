@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from bantico.attribution.models import Attribution
 from bantico.payments.models import Payment
@@ -38,8 +39,8 @@ def funnel(
     step. A payment completes the funnel when it is attributed to the visitor (and, for one link
     or campaign, credited to it)."""
 
-    def events(name: str) -> Select[str | None, datetime]:
-        conditions = [
+    def conditions(name: str) -> list[ColumnElement[bool]]:
+        found = [
             Event.project_id == filters.project_id,
             Event.name == name,
             Event.is_bot.is_(False),
@@ -48,10 +49,25 @@ def funnel(
             Event.occurred_at < filters.until,
         ]
         if dimension is not None:
-            conditions.append(getattr(Event, COLUMNS[dimension]) == value)
-        return select(Event.visitor_id.label("visitor_id"), Event.occurred_at.label("at")).where(
-            *conditions
-        )
+            found.append(getattr(Event, COLUMNS[dimension]) == value)
+        return found
+
+    probe = session.get_bind().dialect.name == "sqlite"
+    counts = [
+        select(Event.visitor_id.label("visitor_id"), func.min(Event.occurred_at).label("at"))
+        .where(*conditions(STEPS[0]))
+        .group_by(Event.visitor_id)
+        .cte("step_0")
+    ]
+    for number, name in enumerate(STEPS[1:-1], start=1):
+        if probe:
+            step = _probed(counts[-1], conditions(name))
+        else:
+            events = select(Event.visitor_id, Event.occurred_at.label("at")).where(
+                *conditions(name)
+            )
+            step = _joined(counts[-1], events.subquery())
+        counts.append(step.cte(f"step_{number}"))
 
     payment_conditions = [
         Payment.project_id == filters.project_id,
@@ -63,31 +79,44 @@ def funnel(
     ]
     if dimension is not None:
         payment_conditions.append(getattr(Attribution, COLUMNS[dimension]) == value)
-    payments = (
+    paid = (
         select(Attribution.visitor_id.label("visitor_id"), Payment.created_at.label("at"))
         .join(Payment, Payment.id == Attribution.payment_id)
         .where(*payment_conditions)
     )
-    sources = [events(name) for name in STEPS[:-1]] + [payments]
-
-    first = sources[0].subquery()
-    reached = (
-        select(first.c.visitor_id, func.min(first.c.at).label("at"))
-        .group_by(first.c.visitor_id)
-        .cte("step_0")
-    )
-    counts = [reached]
-    for number, source in enumerate(sources[1:], start=1):
-        step = source.subquery()
-        reached = (
-            select(step.c.visitor_id, func.min(step.c.at).label("at"))
-            .join(
-                reached, and_(reached.c.visitor_id == step.c.visitor_id, step.c.at >= reached.c.at)
-            )
-            .group_by(step.c.visitor_id)
-            .cte(f"step_{number}")
-        )
-        counts.append(reached)
-    totals = select(*[select(func.count()).select_from(c).scalar_subquery() for c in counts])
+    counts.append(_joined(counts[-1], paid.subquery()).cte(f"step_{len(STEPS) - 1}"))
+    totals = select(*[select(func.count(c.c.at)).scalar_subquery() for c in counts])
     row = session.execute(totals).one()
     return [Step(name, int(count)) for name, count in zip(STEPS, row, strict=True)]
+
+
+# Two shapes of one step, with the same result: the visitors of the previous step (`prior`),
+# each with the time of their first event of the step at or after their previous step's time,
+# or, for the probe, with a null time (never counted, never probed again) when there is none.
+# PostgreSQL is given the join, which its planner runs as a hash join over the step's events or
+# as index probes, whichever its statistics say is cheaper. SQLite has no hash join and no
+# statistics: given the join it walks every event of the step, most of them from visitors who
+# never reached the previous step, so it is given one index probe per visitor instead
+# (ix_events_report_name_visitor: project, name, visitor, time).
+
+
+def _joined(prior: CTE, events: Subquery) -> Select[str | None, datetime | None]:
+    return (
+        select(events.c.visitor_id, func.min(events.c.at).label("at"))
+        .join(prior, and_(prior.c.visitor_id == events.c.visitor_id, events.c.at >= prior.c.at))
+        .group_by(events.c.visitor_id)
+    )
+
+
+def _probed(
+    prior: CTE, conditions: list[ColumnElement[bool]]
+) -> Select[str | None, datetime | None]:
+    first = (
+        select(Event.occurred_at)
+        .where(*conditions, Event.visitor_id == prior.c.visitor_id, Event.occurred_at >= prior.c.at)
+        .order_by(Event.occurred_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # Filtering out the visitors without such an event here would run the probe twice.
+    return select(prior.c.visitor_id, first.label("at")).where(prior.c.at.is_not(None))

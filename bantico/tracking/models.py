@@ -107,6 +107,10 @@ class Event(Base):
             "visitor_id",
             "link_id",
             "campaign_id",
+            "source",
+            "medium",
+            "content",
+            "lead_id",
         ),
         Index(
             "ix_events_report_name_visitor",
