@@ -32,7 +32,7 @@ def send(project: Project, **fields: Any) -> Any:
 
 def rows(session: Session, model: Any) -> list[Any]:
     session.expire_all()
-    return list(session.execute(select(model)).scalars())
+    return list(session.execute(select(model).order_by(*model.__mapper__.primary_key)).scalars())
 
 
 def click(project: Project, key: str) -> tuple[str, str]:

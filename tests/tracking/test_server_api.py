@@ -15,7 +15,7 @@ VISITOR = "v_server000001"
 
 def rows(session: Session, model: Any) -> list[Any]:
     session.expire_all()
-    return list(session.execute(select(model)).scalars())
+    return list(session.execute(select(model).order_by(*model.__mapper__.primary_key)).scalars())
 
 
 def land(project: Project, **fields: Any) -> None:

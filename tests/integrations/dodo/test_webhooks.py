@@ -45,7 +45,7 @@ def deliver(
 
 def all_rows(session: Session, model: Any) -> list[Any]:
     session.expire_all()
-    return list(session.execute(select(model)).scalars())
+    return list(session.execute(select(model).order_by(*model.__mapper__.primary_key)).scalars())
 
 
 def test_valid_delivery_stores_the_payment(project: Project, session: Session, secret: str) -> None:
