@@ -26,6 +26,7 @@ from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
 from bantico.reports import routes as report_routes
+from bantico.reports.rollup import RollupWorker
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 
@@ -58,7 +59,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             reconciler = Reconciler(app.state.sessionmaker, settings)
             reconciler.start()
         app.state.reconciler = reconciler
+        rollups = None
+        if settings.report_rollup_interval_seconds > 0:
+            rollups = RollupWorker(app.state.sessionmaker, settings.report_rollup_interval_seconds)
+            rollups.start()
+        app.state.rollups = rollups
         yield
+        if rollups is not None:
+            rollups.stop()
         if reconciler is not None:
             reconciler.stop()
 

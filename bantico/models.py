@@ -9,6 +9,7 @@ from bantico.leases import Lease
 from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Dispute, Payment, Refund
 from bantico.projects.models import Project, SecretKey
+from bantico.reports.models import RollupProgress, VisitorDay
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
 
 __all__ = [
@@ -29,11 +30,13 @@ __all__ = [
     "Payment",
     "Project",
     "Refund",
+    "RollupProgress",
     "SecretKey",
     "SetupToken",
     "Touch",
     "User",
     "VisitSession",
     "Visitor",
+    "VisitorDay",
     "WebhookMessage",
 ]

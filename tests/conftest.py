@@ -64,6 +64,7 @@ def settings(database_url: str) -> Settings:
         public_url="https://bnt.example",
         secret_key="test-secret-key-not-for-production",
         dodo_sync_interval_seconds=0,
+        report_rollup_interval_seconds=0,
     )
 
 

@@ -3,7 +3,6 @@ content or lead, under one attribution model."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from bantico.attribution.models import Credit
 from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
-from bantico.tracking.models import Event
+from bantico.reports.traffic import Counts, traffic
 
 
 @dataclass
@@ -39,36 +38,11 @@ class Report:
     rows: list[Row] = field(default_factory=list)
 
 
-def _traffic(session: Session, filters: Filters, column: Any) -> dict[str | None, dict[str, int]]:
-    in_range = (
-        Event.project_id == filters.project_id,
-        Event.occurred_at >= filters.since,
-        Event.occurred_at < filters.until,
-        Event.is_bot.is_(False),
+def _traffic(session: Session, filters: Filters, dimension: str) -> dict[str | None, Counts]:
+    found = traffic(
+        session, filters.project_id, [("all", filters.since, filters.until)], group_by=dimension
     )
-    found: dict[str | None, dict[str, int]] = defaultdict(dict)
-    for key, clicks, signups in session.execute(
-        select(
-            column,
-            func.count().filter(Event.name == "link_clicked"),
-            func.count().filter(Event.name == "signup_completed"),
-        )
-        .where(*in_range, Event.name.in_(("link_clicked", "signup_completed")))
-        .group_by(column)
-    ):
-        found[key].update(clicks=clicks, signups=signups)
-    # Unique visitors: the distinct (key, visitor) pairs first, then counted per key. Over
-    # hundreds of thousands of events this is one pass that PostgreSQL can hash, where
-    # COUNT(DISTINCT) per group makes it sort every event of the range.
-    pairs = (
-        select(column.label("key"), Event.visitor_id)
-        .where(*in_range, Event.visitor_id.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    for key, visitors in session.execute(select(pairs.c.key, func.count()).group_by(pairs.c.key)):
-        found[key]["visitors"] = visitors
-    return found
+    return {key: counts for (_, key), counts in found.items()}
 
 
 def _revenue(session: Session, filters: Filters, dimension: str) -> list[tuple[Any, ...]]:
@@ -99,7 +73,7 @@ def _revenue(session: Session, filters: Filters, dimension: str) -> list[tuple[A
 
 
 def attribution_report(session: Session, filters: Filters, dimension: str) -> Report:
-    traffic = _traffic(session, filters, getattr(Event, COLUMNS[dimension]))
+    counted = _traffic(session, filters, dimension)
     rows: dict[tuple[str | None, str | None], Row] = {}
     for key, currency, payments, gross, refunded in _revenue(session, filters, dimension):
         rows[(key, currency)] = Row(
@@ -109,13 +83,12 @@ def attribution_report(session: Session, filters: Filters, dimension: str) -> Re
             gross=float(gross or 0),
             refunded=float(refunded or 0),
         )
-    for key, counts in traffic.items():
+    for key, counts in counted.items():
         matching = [row for (k, _), row in rows.items() if k == key]
         if not matching:
             matching = [rows.setdefault((key, None), Row(key))]
         # Traffic has no currency: it is shown on the key's first row only.
         first = matching[0]
-        first.clicks, first.visitors = counts.get("clicks", 0), counts.get("visitors", 0)
-        first.signups = counts.get("signups", 0)
+        first.clicks, first.visitors, first.signups = counts.clicks, counts.visitors, counts.signups
     ordered = sorted(rows.values(), key=lambda r: (r.key is None, -r.net, -r.clicks, r.key or ""))
     return Report(filters, dimension, ordered)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import CTE, Subquery
@@ -14,6 +16,8 @@ from sqlalchemy.sql.selectable import CTE, Subquery
 from bantico.attribution.models import Attribution
 from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
+from bantico.reports.models import FunnelClick, RollupVisitor
+from bantico.reports.rollup import watermark
 from bantico.tracking.models import Event
 
 STEPS = (
@@ -32,12 +36,123 @@ class Step:
     visitors: int
 
 
+FRESH_LIMIT = 5_000  # visitors with events not rolled up yet, beyond which all is read raw
+
+
 def funnel(
     session: Session, filters: Filters, dimension: str | None = None, value: str | None = None
 ) -> list[Step]:
     """Each step keeps the visitors whose first such event comes at or after their previous
     step. A payment completes the funnel when it is attributed to the visitor (and, for one link
-    or campaign, credited to it)."""
+    or campaign, credited to it).
+
+    Visitors whose events are all rolled up are counted from `funnel_clicks` (their first
+    click in the range and how far it went); the others, whose newest events the rollup has not
+    reached, from the events, as if there were no rollup."""
+    for _ in range(5):
+        last_rolled = watermark(session)
+        fresh = _fresh_visitors(session, filters.project_id, last_rolled)
+        if len(fresh) > FRESH_LIMIT:
+            return from_events(session, filters, dimension, value)
+        rolled = _from_rollup(session, filters, dimension, value, fresh)
+        counted = from_events(session, filters, dimension, value, fresh) if fresh else None
+        if watermark(session) == last_rolled:
+            break
+    if counted is None:
+        return rolled
+    return [Step(a.name, a.visitors + b.visitors) for a, b in zip(rolled, counted, strict=True)]
+
+
+def _fresh_visitors(session: Session, project_id: str, last_rolled: int) -> list[str]:
+    """Visitors with events after the rollup's progress, or marked for a recount."""
+    found = {
+        visitor
+        for visitor, project in session.execute(
+            select(Event.visitor_id, Event.project_id).where(Event.id > last_rolled)
+        )
+        if visitor and project == project_id
+    }
+    found.update(
+        session.execute(
+            select(RollupVisitor.visitor_id).where(RollupVisitor.project_id == project_id)
+        ).scalars()
+    )
+    return sorted(found)
+
+
+def _from_rollup(
+    session: Session,
+    filters: Filters,
+    dimension: str | None,
+    value: str | None,
+    fresh: list[str],
+) -> list[Step]:
+    chain = {None: "", "link": "link_", "campaign": "campaign_"}[dimension]
+    table: Any = FunnelClick.__table__
+    steps = [table.c[f"{chain}{name}_at"] for name in STEPS[1:-1]]
+    conditions = [
+        table.c.project_id == filters.project_id,
+        table.c.clicked_at >= filters.since,
+        table.c.clicked_at < filters.until,
+    ]
+    if dimension is not None:
+        conditions.append(table.c[COLUMNS[dimension]] == value)
+    if fresh:
+        conditions.append(table.c.visitor_id.not_in(fresh))
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite takes the bare columns from the row with the min(): each visitor's first click.
+        first = select(table.c.visitor_id, func.min(table.c.clicked_at), *steps).where(*conditions)
+        first = first.group_by(table.c.visitor_id)
+    else:
+        first = (
+            select(table.c.visitor_id, table.c.clicked_at, *steps)
+            .where(*conditions)
+            .ext(distinct_on(table.c.visitor_id))
+            .order_by(table.c.visitor_id, table.c.clicked_at, table.c.event_id)
+        )
+    clicks = first.subquery()
+    reached = [clicks.c[column.name] for column in steps]
+    counts = session.execute(
+        select(func.count(), *[func.count().filter(at < filters.until) for at in reached])
+    ).one()
+    last_step = (
+        select(clicks.c.visitor_id, reached[-1].label("at"))
+        .where(reached[-1] < filters.until)
+        .cte("last_step")
+    )
+    paid = _joined(last_step, _paid(filters, dimension, value).subquery())
+    payments = session.execute(select(func.count()).select_from(paid.subquery())).scalar_one()
+    return [Step(name, int(count)) for name, count in zip(STEPS, [*counts, payments], strict=True)]
+
+
+def _paid(
+    filters: Filters, dimension: str | None, value: str | None
+) -> Select[str | None, datetime]:
+    conditions = [
+        Payment.project_id == filters.project_id,
+        Payment.mode == filters.mode,
+        Payment.counts_as_revenue.is_(True),
+        Payment.created_at >= filters.since,
+        Payment.created_at < filters.until,
+        Attribution.visitor_id.is_not(None),
+    ]
+    if dimension is not None:
+        conditions.append(getattr(Attribution, COLUMNS[dimension]) == value)
+    return (
+        select(Attribution.visitor_id.label("visitor_id"), Payment.created_at.label("at"))
+        .join(Payment, Payment.id == Attribution.payment_id)
+        .where(*conditions)
+    )
+
+
+def from_events(
+    session: Session,
+    filters: Filters,
+    dimension: str | None = None,
+    value: str | None = None,
+    visitors: list[str] | None = None,
+) -> list[Step]:
+    """The funnel counted from the events alone (for `visitors` only, if given)."""
 
     def conditions(name: str) -> list[ColumnElement[bool]]:
         found = [
@@ -50,6 +165,8 @@ def funnel(
         ]
         if dimension is not None:
             found.append(getattr(Event, COLUMNS[dimension]) == value)
+        if visitors is not None:
+            found.append(Event.visitor_id.in_(visitors))
         return found
 
     probe = session.get_bind().dialect.name == "sqlite"
@@ -69,21 +186,9 @@ def funnel(
             step = _joined(counts[-1], events.subquery())
         counts.append(step.cte(f"step_{number}"))
 
-    payment_conditions = [
-        Payment.project_id == filters.project_id,
-        Payment.mode == filters.mode,
-        Payment.counts_as_revenue.is_(True),
-        Payment.created_at >= filters.since,
-        Payment.created_at < filters.until,
-        Attribution.visitor_id.is_not(None),
-    ]
-    if dimension is not None:
-        payment_conditions.append(getattr(Attribution, COLUMNS[dimension]) == value)
-    paid = (
-        select(Attribution.visitor_id.label("visitor_id"), Payment.created_at.label("at"))
-        .join(Payment, Payment.id == Attribution.payment_id)
-        .where(*payment_conditions)
-    )
+    paid = _paid(filters, dimension, value)
+    if visitors is not None:
+        paid = paid.where(Attribution.visitor_id.in_(visitors))
     counts.append(_joined(counts[-1], paid.subquery()).cte(f"step_{len(STEPS) - 1}"))
     totals = select(*[select(func.count(c.c.at)).scalar_subquery() for c in counts])
     row = session.execute(totals).one()

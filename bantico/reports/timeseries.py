@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, String, Text, column, distinct, func, literal, select, values
+from sqlalchemy import Integer, Text, func, literal, select
 from sqlalchemy.orm import Session
 
 from bantico.attribution.models import Credit
-from bantico.db import UTCDateTime
 from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
-from bantico.tracking.models import Event
+from bantico.reports.traffic import traffic
 
 Interval = Literal["day", "week", "month"]
 
@@ -88,34 +87,11 @@ def timeseries(
     value: str | None = None,
 ) -> list[Point]:
     points = {b.isoformat(): Point(b) for b in buckets(filters, interval)}
-    # Each bucket's traffic is counted by its own index range scan (two correlated
-    # subqueries over a list of bucket bounds) rather than by grouping every event of the range
-    # on a computed bucket: no per-row date arithmetic, and each distinct-visitor count only
-    # ever holds one bucket's visitors.
-    bounds = (
-        values(
-            column("bucket", String()),
-            column("since", UTCDateTime()),
-            column("until", UTCDateTime()),
-            name="bounds",
-        )
-        .data(bucket_bounds(filters, interval))
-        .cte("bounds")
-    )
-    conditions = [
-        Event.project_id == filters.project_id,
-        Event.occurred_at >= bounds.c.since,
-        Event.occurred_at < bounds.c.until,
-        Event.is_bot.is_(False),
-    ]
-    if dimension is not None:
-        conditions.append(getattr(Event, COLUMNS[dimension]) == value)
-    clicks = select(func.count()).where(*conditions, Event.name == "link_clicked")
-    visitors = select(func.count(distinct(Event.visitor_id))).where(*conditions)
-    for key, clicked, seen in session.execute(
-        select(bounds.c.bucket, clicks.scalar_subquery(), visitors.scalar_subquery())
-    ):
-        points[key].clicks, points[key].visitors = clicked, seen
+    where = (dimension, value) if dimension is not None else None
+    for (key, _), counts in traffic(
+        session, filters.project_id, bucket_bounds(filters, interval), where=where
+    ).items():
+        points[key].clicks, points[key].visitors = counts.clicks, counts.visitors
 
     pay_bucket = bucket_sql(session, Payment.created_at, interval)
     settled = func.coalesce(Payment.settlement_amount, Payment.total_amount)

@@ -17,6 +17,7 @@ from bantico.errors import Invalid
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.projects.models import Project
+from bantico.reports.rollup import mark_clicked
 from bantico.tracking import schemas
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
 from bantico.tracking.referrers import is_payment_source, referral_source
@@ -172,6 +173,7 @@ def _join_click(
     context = _link_context(link)
     if click.visitor_id is None:
         click.visitor_id, click.session_id = visitor_id, data.session_id
+        mark_clicked(session, project.id, visitor_id, click.id)  # if the funnel has it already
     seen = session.execute(
         select(Touch.id).where(Touch.click_id == data.click_id, Touch.visitor_id == visitor_id)
     ).first()

@@ -77,7 +77,8 @@ def bantico_url(engine: Engine, database_url: str) -> Iterator[str]:
     """The real Bantico app, on the test database."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(database_url=database_url, public_url=url), engine=engine)
+    settings = Settings(database_url=database_url, public_url=url, report_rollup_interval_seconds=0)
+    app = create_app(settings, engine=engine)
     with ServerThread(app, port):
         yield url
 

@@ -18,6 +18,8 @@ from tests.conftest import Project
 from tests.factories import make_link
 from tests.integrations.dodo import support
 
+pytestmark = pytest.mark.usefixtures("traffic_source")
+
 
 def customer(name: str) -> dict[str, str]:
     return {"customer_id": f"cus_{name}", "email": f"{name}@example.com", "name": name.title()}

@@ -1,0 +1,424 @@
+"""Keeping `visitor_days` (bantico/reports/models.py) up to date with `events`.
+
+`catch_up` reads the events after the progress row's `last_event_id`, in id order and in
+batches, adds their counts to the rollup and recomputes the `prev_*` days of every visitor they
+touched, then moves `last_event_id` on, all in one transaction per batch. Nothing on the
+ingestion path writes the rollup, so tracking stays as fast as before; `RollupWorker` runs
+`catch_up` every few seconds in each server process, and the reports read what it has not
+reached yet from `events` (bantico/reports/traffic.py), so they never wait for it.
+
+Concurrency: each batch starts by updating the progress row, which makes every other catch-up
+(another thread, process or server) wait for this batch's commit and then read the new
+`last_event_id`. On PostgreSQL, ids are taken when a row is inserted but become visible when
+its transaction commits, so a batch could see id 11 before id 10 commits and never come back
+for 10; a batch therefore stops at the first event received less than `lag_seconds` ago
+(`POSTGRES_LAG_SECONDS`; every write that inserts events is a short transaction). SQLite runs
+one write transaction at a time, so its ids become visible in order and need no lag.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bantico.db import insert_ignoring_conflicts, session_scope, utcnow
+from bantico.reports.models import (
+    ANY,
+    CONTEXT_COLUMNS,
+    NEVER,
+    NONE,
+    FunnelClick,
+    RollupProgress,
+    RollupVisitor,
+    TrafficDay,
+    VisitorDay,
+)
+from bantico.tracking.models import Event
+
+log = logging.getLogger("bantico.reports")
+
+TRAFFIC = "traffic"
+BATCH_EVENTS = 5_000
+POSTGRES_LAG_SECONDS = 30.0
+VISITOR_CHUNK = 500
+DAYS: Table = VisitorDay.__table__  # type: ignore[assignment]
+TOTALS: Table = TrafficDay.__table__  # type: ignore[assignment]
+KEY = ("project_id", "visitor_id", "day", *CONTEXT_COLUMNS)
+COUNTS = ("clicks", "signups", "events")
+PREVS = ("prev_any", *(f"prev_{name}" for name in CONTEXT_COLUMNS))
+DIMENSIONS = (ANY, *CONTEXT_COLUMNS)  # in the order of PREVS
+
+Key = tuple[Any, ...]  # a `visitor_days` key, in KEY's order
+Row = tuple[list[int], tuple[date | None, ...]]  # its counts (COUNTS) and previous days (PREVS)
+Total = tuple[
+    str, str, date, str, date
+]  # a `traffic_days` key: project, dimension, day, value, prev
+
+
+def watermark(session: Session) -> int:
+    """The id of the last event the rollup holds (0: none)."""
+    found = session.execute(
+        select(RollupProgress.last_event_id).where(RollupProgress.name == TRAFFIC)
+    ).scalar()
+    return int(found or 0)
+
+
+def default_lag(session: Session) -> float:
+    return POSTGRES_LAG_SECONDS if session.get_bind().dialect.name == "postgresql" else 0.0
+
+
+def catch_up(
+    factory: sessionmaker[Session],
+    *,
+    lag_seconds: float | None = None,
+    batch: int = BATCH_EVENTS,
+    max_batches: int | None = None,
+) -> int:
+    """Roll up every event committed so far (older than the lag); returns how many were read."""
+    total, batches = 0, 0
+    while max_batches is None or batches < max_batches:
+        with session_scope(factory) as session:
+            lag = default_lag(session) if lag_seconds is None else lag_seconds
+            read, complete = catch_up_batch(session, lag_seconds=lag, batch=batch)
+        total, batches = total + read, batches + 1
+        if complete:
+            break
+    return total
+
+
+def catch_up_batch(session: Session, *, lag_seconds: float, batch: int) -> tuple[int, bool]:
+    """One batch in the caller's transaction: (events read, whether none are left)."""
+    session.execute(
+        insert_ignoring_conflicts(session, RollupProgress).values(name=TRAFFIC, last_event_id=0)
+    )
+    # Take the progress row first: a concurrent catch-up waits here, then reads our result.
+    session.execute(
+        update(RollupProgress)
+        .where(RollupProgress.name == TRAFFIC)
+        .values(last_event_id=RollupProgress.last_event_id)
+    )
+    since = watermark(session)
+    cutoff = utcnow() - timedelta(seconds=lag_seconds)
+    rows = session.execute(
+        select(
+            Event.id,
+            Event.project_id,
+            Event.occurred_at,
+            Event.received_at,
+            Event.visitor_id,
+            Event.name,
+            Event.is_bot,
+            *[getattr(Event, name) for name in CONTEXT_COLUMNS],
+        )
+        .where(Event.id > since)
+        .order_by(Event.id)
+        .limit(batch)
+    ).all()
+    last, read = since, 0
+    complete = len(rows) < batch
+    added: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if lag_seconds and row.received_at >= cutoff:
+            complete = True  # the rest may still have earlier ids in flight: next time
+            break
+        last, read = row.id, read + 1
+        if not row.is_bot:
+            clicked = row.name == "link_clicked"
+            visitor = NONE if clicked or not row.visitor_id else row.visitor_id
+            context = [getattr(row, name) or NONE for name in CONTEXT_COLUMNS]
+            counts = added[(row.project_id, visitor, row.occurred_at.date(), *context)]
+            counts[0] += clicked
+            counts[1] += row.name == "signup_completed"
+            counts[2] += 1
+    refresh_funnels(session, _funnel_visitors(session, rows[:read]), last)
+    if not read:
+        return 0, True
+    _Rollup(session).add(added)
+    session.execute(
+        update(RollupProgress).where(RollupProgress.name == TRAFFIC).values(last_event_id=last)
+    )
+    return read, complete
+
+
+FUNNEL_EVENTS = ("link_clicked", "page_view", "pricing_view", "signup_started", "signup_completed")
+FUNNEL_STEPS = FUNNEL_EVENTS[1:]
+CHAINS = ("", "link_", "campaign_")  # every event; those of the click's link; of its campaign
+CLICKS: Table = FunnelClick.__table__  # type: ignore[assignment]
+
+
+def _funnel_visitors(session: Session, events: Iterable[Any]) -> dict[str, set[str]]:
+    """The visitors whose funnels these events may change, and those marked by
+    `mark_clicked` (taken off the list here, in this transaction)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.visitor_id and not event.is_bot and event.name in FUNNEL_EVENTS:
+            found[event.project_id].add(event.visitor_id)
+    marked = session.execute(delete(RollupVisitor).returning(*RollupVisitor.__table__.c)).all()
+    for project_id, visitor_id in marked:
+        found[project_id].add(visitor_id)
+    return found
+
+
+def mark_clicked(session: Session, project_id: str, visitor_id: str, event_id: int) -> None:
+    """A click already rolled up was just tied to this visitor: recompute their funnel."""
+    if event_id <= watermark(session):
+        session.execute(
+            insert_ignoring_conflicts(session, RollupVisitor).values(
+                project_id=project_id, visitor_id=visitor_id
+            )
+        )
+
+
+def refresh_funnels(session: Session, visitors: dict[str, set[str]], last: int) -> None:
+    """Rewrite the `funnel_clicks` rows of these visitors from their events up to `last`."""
+    for project_id, ids in visitors.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), VISITOR_CHUNK):
+            chunk = ordered[start : start + VISITOR_CHUNK]
+            events = session.execute(
+                select(
+                    Event.id,
+                    Event.visitor_id,
+                    Event.name,
+                    Event.occurred_at,
+                    Event.link_id,
+                    Event.campaign_id,
+                ).where(
+                    Event.project_id == project_id,
+                    Event.name.in_(FUNNEL_EVENTS),
+                    Event.visitor_id.in_(chunk),
+                    Event.is_bot.is_(False),
+                    Event.id <= last,
+                )
+            ).all()
+            session.execute(
+                delete(FunnelClick).where(
+                    FunnelClick.project_id == project_id, FunnelClick.visitor_id.in_(chunk)
+                )
+            )
+            rows = funnel_rows(project_id, events)
+            if rows:
+                session.execute(CLICKS.insert(), rows)
+
+
+def funnel_rows(project_id: str, events: Iterable[Any]) -> list[dict[str, Any]]:
+    """`funnel_clicks` rows for these events (any visitors): per click, its three chains."""
+    per_visitor: dict[str, list[Any]] = defaultdict(list)
+    for event in events:
+        per_visitor[event.visitor_id].append(event)
+    rows: list[dict[str, Any]] = []
+    for visitor_id, mine in per_visitor.items():
+        # For each step: its times overall, per link and per campaign, sorted.
+        times: dict[tuple[str, str, str | None], list[datetime]] = defaultdict(list)
+        for event in sorted(mine, key=lambda e: (e.occurred_at, e.id)):
+            if event.name != "link_clicked":
+                times[(event.name, "", None)].append(event.occurred_at)
+                times[(event.name, "link_", event.link_id)].append(event.occurred_at)
+                times[(event.name, "campaign_", event.campaign_id)].append(event.occurred_at)
+        for click in mine:
+            if click.name != "link_clicked":
+                continue
+            row = {
+                "event_id": click.id,
+                "project_id": project_id,
+                "visitor_id": visitor_id,
+                "clicked_at": click.occurred_at,
+                "link_id": click.link_id,
+                "campaign_id": click.campaign_id,
+            }
+            for chain in CHAINS:
+                scope = {"": None, "link_": click.link_id, "campaign_": click.campaign_id}[chain]
+                at: datetime | None = click.occurred_at
+                for step in FUNNEL_STEPS:
+                    if at is not None:
+                        found = times.get((step, chain, scope), [])
+                        index = bisect.bisect_left(found, at)
+                        at = found[index] if index < len(found) else None
+                    row[f"{chain}{step}_at"] = at
+            rows.append(row)
+    return rows
+
+
+def _contribution(key: Key, row: Row) -> list[tuple[Total, tuple[int, int, int]]]:
+    """What one `visitor_days` row adds to `traffic_days`."""
+    project_id, visitor, day, *context = key
+    counts, prevs = row
+    person = 1 if visitor else 0
+    return [
+        (
+            (project_id, dimension, day, value, prev or NEVER),
+            (person, counts[0], counts[1]),
+        )
+        for dimension, value, prev in zip(DIMENSIONS, (NONE, *context), prevs, strict=True)
+    ]
+
+
+class _Rollup:
+    """Adds a batch's counts to both tables, with the visitors' previous days recomputed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.days: list[dict[str, Any]] = []  # visitor_days rows to write
+        self.totals: dict[Total, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add(self, added: dict[Key, list[int]]) -> None:
+        anonymous = {key: counts for key, counts in added.items() if key[1] == NONE}
+        visitors: dict[str, set[str]] = defaultdict(set)
+        for key in added:
+            if key[1] != NONE:
+                visitors[key[0]].add(key[1])
+        for project_id, ids in visitors.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), VISITOR_CHUNK):
+                self._visitors(project_id, ordered[start : start + VISITOR_CHUNK], added)
+        for key, counts in anonymous.items():
+            # The visitor '' rows never count a visitor: their previous day is their own.
+            self._change(key, None, (counts, (key[2],) * len(PREVS)))
+        self._write(anonymous)
+
+    def _visitors(self, project_id: str, chunk: list[str], added: dict[Key, list[int]]) -> None:
+        old: dict[Key, Row] = {
+            tuple(row[: len(KEY)]): (
+                list(row[len(KEY) : len(KEY) + len(COUNTS)]),
+                tuple(row[len(KEY) + len(COUNTS) :]),
+            )
+            for row in self.session.execute(
+                select(*[DAYS.c[name] for name in (*KEY, *COUNTS, *PREVS)]).where(
+                    DAYS.c.project_id == project_id, DAYS.c.visitor_id.in_(chunk)
+                )
+            )
+        }
+        counts: dict[Key, list[int]] = {key: list(row[0]) for key, row in old.items()}
+        members = set(chunk)
+        for key, more in added.items():
+            if key[0] == project_id and key[1] in members:
+                total = counts.setdefault(key, [0, 0, 0])
+                for index, value in enumerate(more):
+                    total[index] += value
+        for key, prevs in _previous_days(sorted(counts)).items():
+            new: Row = (counts[key], prevs)
+            if old.get(key) != new:
+                self._change(key, old.get(key), new)
+                self.days.append(
+                    {
+                        **dict(zip(KEY, key, strict=True)),
+                        **dict(zip(COUNTS, new[0], strict=True)),
+                        **dict(zip(PREVS, prevs, strict=True)),
+                    }
+                )
+
+    def _change(self, key: Key, old: Row | None, new: Row) -> None:
+        for sign, row in ((-1, old), (1, new)):
+            if row is not None:
+                for total, values in _contribution(key, row):
+                    found = self.totals[total]
+                    for index, value in enumerate(values):
+                        found[index] += sign * value
+
+    def _write(self, anonymous: dict[Key, list[int]]) -> None:
+        dialect: Any = (
+            postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        )
+        if self.days:
+            statement = dialect.insert(DAYS)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(KEY),
+                set_={name: statement.excluded[name] for name in (*COUNTS, *PREVS)},
+            )
+            self.session.execute(statement, self.days)
+        if anonymous:
+            statement = dialect.insert(DAYS)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(KEY),
+                set_={name: DAYS.c[name] + statement.excluded[name] for name in COUNTS},
+            )
+            self.session.execute(
+                statement,
+                [
+                    {
+                        **dict(zip(KEY, key, strict=True)),
+                        **dict(zip(COUNTS, counts, strict=True)),
+                        **dict.fromkeys(PREVS, key[2]),
+                    }
+                    for key, counts in anonymous.items()
+                ],
+            )
+        changes = [
+            dict(
+                zip(("project_id", "dimension", "day", "value", "prev"), total, strict=True),
+                visitors=values[0],
+                clicks=values[1],
+                signups=values[2],
+            )
+            for total, values in self.totals.items()
+            if any(values)
+        ]
+        if changes:
+            statement = dialect.insert(TOTALS)
+            statement = statement.on_conflict_do_update(
+                index_elements=["project_id", "dimension", "day", "value", "prev"],
+                set_={
+                    name: TOTALS.c[name] + statement.excluded[name]
+                    for name in ("visitors", "clicks", "signups")
+                },
+            )
+            self.session.execute(statement, changes)
+
+
+def _previous_days(keys: Iterable[Key]) -> dict[Key, tuple[date | None, ...]]:
+    """For keys sorted by project, visitor, day and context: the previous day, in that order, of
+    the same visitor overall and with the same value of each context column."""
+    found: dict[Key, tuple[date | None, ...]] = {}
+    visitor: tuple[str, str] | None = None
+    last_any: date | None = None
+    last_seen: list[dict[str, date]] = []
+    for key in keys:
+        if key[:2] != visitor:
+            visitor, last_any = key[:2], None
+            last_seen = [{} for _ in CONTEXT_COLUMNS]
+        day, context = key[2], key[3:]
+        prevs: list[date | None] = [last_any]
+        for seen, value in zip(last_seen, context, strict=True):
+            prevs.append(seen.get(value))
+            seen[value] = day
+        last_any = day
+        found[key] = tuple(prevs)
+    return found
+
+
+class RollupWorker:
+    """Runs `catch_up` every `interval` seconds in a background thread of a server process."""
+
+    def __init__(self, factory: sessionmaker[Session], interval: float) -> None:
+        self.factory, self.interval = factory, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_run: datetime | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="report-rollup", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # A few batches at a time, so a long backlog never holds the write lock long.
+                catch_up(self.factory, max_batches=20)
+                self.last_run = utcnow()
+            except Exception:
+                log.exception("reports.rollup.failed")
+            self._stop.wait(self.interval)
