@@ -84,7 +84,16 @@ def serve(
     # takes about a fifth of the CPU time of a redirect (docs/benchmarks.md).
     gc.collect()
     gc.freeze()
-    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_level="warning")
+    # At log level warning uvicorn's access lines are never shown, but it still formats each
+    # one's client address and path and asks the logger; without the access log it does not.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @project_app.command("create")

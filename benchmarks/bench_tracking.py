@@ -2,8 +2,8 @@
 """Throughput of the tracked-link redirect and the loader's ingestion, against hello-world.
 
 Starts the real Bantico app under uvicorn (a subprocess on 127.0.0.1, as `bantico serve` runs it:
-log level warning, proxy headers, `--workers` processes, the startup heap frozen with
-`gc.freeze()` unless `--no-gc-freeze`) on a fresh temporary SQLite database
+log level warning, no access log, proxy headers, `--workers` processes, the startup heap frozen
+with `gc.freeze()` unless `--no-gc-freeze`) on a fresh temporary SQLite database
 unless `--database-url` says otherwise, creates a project and a tracked link through the
 services, and mounts two bare hello-world routes on the app: an `async def` returning a constant
 JSON object, once matched before every other route (`/__hello`, the strict baseline: the
@@ -206,7 +206,8 @@ def free_port() -> int:
 def start_server(
     url: str, port: int, workers: int, log: Path, *, gc_freeze: bool = False
 ) -> subprocess.Popen[bytes]:
-    """uvicorn as `bantico serve` runs it (log level warning, proxy headers), one process group."""
+    """uvicorn as `bantico serve` runs it (log level warning, no access log, proxy headers), one
+    process group."""
     env = {
         **os.environ,
         "BANTICO_DATABASE_URL": url,
@@ -231,6 +232,7 @@ def start_server(
         str(workers),
         "--log-level",
         "warning",
+        "--no-access-log",
         "--proxy-headers",
     ]
     with log.open("wb") as out:

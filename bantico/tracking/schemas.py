@@ -58,7 +58,9 @@ class Context(ApiModel):
     lead_id: Label
 
     def is_empty(self) -> bool:
-        return not any(self.model_dump().values())
+        # The fields' values, as `model_dump()` lists them, without building the dictionary
+        # (asked for every loader event).
+        return not any(getattr(self, name) for name in type(self).model_fields)
 
 
 class Utm(ApiModel):

@@ -94,6 +94,12 @@ def _context_values(context: schemas.Context | None) -> dict[str, str | None]:
     return {name: getattr(context, name) for name in CONTEXT_FIELDS}
 
 
+# What the upserts below change on a conflict: a second sighting queued in the same batch is
+# folded into the first (see `execute_soon`), so a visitor's events arriving together cost one
+# upsert of the visitor and one of the session.
+_SEEN = ("last_seen_at",)
+
+
 def _see_visitor(session: Session, project_id: str, visitor_id: str, now: datetime) -> None:
     """Insert the visitor, or move its `last_seen_at` to now (sent with the session's next
     statement, batched with other visitors)."""
@@ -101,6 +107,8 @@ def _see_visitor(session: Session, project_id: str, visitor_id: str, now: dateti
         session,
         _statements(session).see_visitor,
         {"project_id": project_id, "id": visitor_id, "first_seen_at": now, "last_seen_at": now},
+        key=(project_id, visitor_id),
+        update=_SEEN,
     )
 
 
@@ -127,6 +135,8 @@ def _see_session(
             "landing_url": url,
             "referrer": referrer,
         },
+        key=(project_id, session_id),
+        update=_SEEN,
     )
 
 
