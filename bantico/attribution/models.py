@@ -18,6 +18,7 @@ class Attribution(Base):
         Index(None, "project_id", "customer_email_key"),
         Index(None, "project_id", "metadata_link_id"),
         Index(None, "project_id", "metadata_lead_id"),
+        Index(None, "project_id", "visitor_id"),  # the funnel's last step: did they pay?
     )
 
     payment_id: Mapped[int] = mapped_column(

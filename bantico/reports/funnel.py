@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import CTE, Subquery
@@ -90,38 +89,54 @@ def _from_rollup(
     chain = {None: "", "link": "link_", "campaign": "campaign_"}[dimension]
     table: Any = FunnelClick.__table__
     steps = [table.c[f"{chain}{name}_at"] for name in STEPS[1:-1]]
+    previous = table.c[f"{chain}prev_clicked_at"]
     conditions = [
         table.c.project_id == filters.project_id,
         table.c.clicked_at >= filters.since,
         table.c.clicked_at < filters.until,
+        # The visitor's first click in the range (of the link or campaign, if one is asked for).
+        or_(previous.is_(None), previous < filters.since),
     ]
     if dimension is not None:
         conditions.append(table.c[COLUMNS[dimension]] == value)
     if fresh:
         conditions.append(table.c.visitor_id.not_in(fresh))
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite takes the bare columns from the row with the min(): each visitor's first click.
-        first = select(table.c.visitor_id, func.min(table.c.clicked_at), *steps).where(*conditions)
-        first = first.group_by(table.c.visitor_id)
-    else:
-        first = (
-            select(table.c.visitor_id, table.c.clicked_at, *steps)
-            .where(*conditions)
-            .ext(distinct_on(table.c.visitor_id))
-            .order_by(table.c.visitor_id, table.c.clicked_at, table.c.event_id)
-        )
-    clicks = first.subquery()
-    reached = [clicks.c[column.name] for column in steps]
     counts = session.execute(
-        select(func.count(), *[func.count().filter(at < filters.until) for at in reached])
+        select(func.count(), *[func.count().filter(at < filters.until) for at in steps]).where(
+            *conditions
+        )
     ).one()
-    last_step = (
-        select(clicks.c.visitor_id, reached[-1].label("at"))
-        .where(reached[-1] < filters.until)
-        .cte("last_step")
+    # The last step: those of them with a payment at or after their signup, looked up by
+    # visitor for each (a few thousand), never by scanning the range's payments for each.
+    signed_up = (
+        select(table.c.visitor_id, steps[-1].label("at"))
+        .where(*conditions, steps[-1] < filters.until)
+        .subquery()
     )
-    paid = _joined(last_step, _paid(filters, dimension, value).subquery())
-    payments = session.execute(select(func.count()).select_from(paid.subquery())).scalar_one()
+    # From the visitor's attributions to each one's payment by id: never a scan of the
+    # range's payments per visitor, which SQLite (no statistics) would otherwise pick.
+    payment = (
+        select(Payment.id)
+        .where(
+            Payment.id == Attribution.payment_id,
+            Payment.mode == filters.mode,
+            Payment.counts_as_revenue.is_(True),
+            Payment.created_at >= filters.since,
+            Payment.created_at < filters.until,
+            Payment.created_at >= signed_up.c.at,
+        )
+        .correlate(Attribution, signed_up)  # two levels up: not found on its own
+    )
+    paid = select(Attribution.payment_id).where(
+        Attribution.project_id == filters.project_id,
+        Attribution.visitor_id == signed_up.c.visitor_id,
+        payment.exists(),
+    )
+    if dimension is not None:
+        paid = paid.where(getattr(Attribution, COLUMNS[dimension]) == value)
+    payments = session.execute(
+        select(func.count()).select_from(signed_up).where(paid.exists())
+    ).scalar_one()
     return [Step(name, int(count)) for name, count in zip(STEPS, [*counts, payments], strict=True)]
 
 

@@ -156,16 +156,57 @@ CLICKS: Table = FunnelClick.__table__  # type: ignore[assignment]
 
 
 def _funnel_visitors(session: Session, events: Iterable[Any]) -> dict[str, set[str]]:
-    """The visitors whose funnels these events may change, and those marked by
-    `mark_clicked` (taken off the list here, in this transaction)."""
+    """The visitors whose `funnel_clicks` rows these events change, and those marked by
+    `mark_clicked` (taken off the list here, in this transaction). Most events change nothing:
+    a visitor without clicks has no funnel, and a page view after a click's landing leaves
+    that click's steps as they were; only the others are recomputed from their events."""
     found: dict[str, set[str]] = defaultdict(set)
+    steps: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for event in events:
         if event.visitor_id and not event.is_bot and event.name in FUNNEL_EVENTS:
-            found[event.project_id].add(event.visitor_id)
+            if event.name == "link_clicked":
+                found[event.project_id].add(event.visitor_id)
+            else:
+                steps[(event.project_id, event.visitor_id)].append(event)
+    candidates: dict[str, list[str]] = defaultdict(list)
+    for project_id, visitor_id in steps:
+        if visitor_id not in found[project_id]:
+            candidates[project_id].append(visitor_id)
+    for project_id, visitors in candidates.items():
+        for start in range(0, len(visitors), VISITOR_CHUNK):
+            chunk = visitors[start : start + VISITOR_CHUNK]
+            for click in session.execute(
+                select(FunnelClick).where(
+                    FunnelClick.project_id == project_id, FunnelClick.visitor_id.in_(chunk)
+                )
+            ).scalars():
+                if any(_moves(click, e) for e in steps[(project_id, click.visitor_id)]):
+                    found[project_id].add(click.visitor_id)
     marked = session.execute(delete(RollupVisitor).returning(*RollupVisitor.__table__.c)).all()
     for project_id, visitor_id in marked:
         found[project_id].add(visitor_id)
     return found
+
+
+def _moves(click: FunnelClick, event: Any) -> bool:
+    """Whether `event` (a later funnel step) changes one of the click's chains: it comes at or
+    after the chain's previous step and before the step it would take (or the step is open)."""
+    number = FUNNEL_STEPS.index(event.name)
+    scopes = {"": True, "link_": event.link_id == click.link_id}
+    scopes["campaign_"] = event.campaign_id == click.campaign_id
+    for chain in CHAINS:
+        if not scopes[chain]:
+            continue
+        previous_step = f"{chain}{FUNNEL_STEPS[number - 1]}_at" if number else "clicked_at"
+        before = getattr(click, previous_step)
+        current = getattr(click, f"{chain}{FUNNEL_STEPS[number]}_at")
+        if (
+            before is not None
+            and before <= event.occurred_at
+            and (current is None or event.occurred_at < current)
+        ):
+            return True
+    return False
 
 
 def mark_clicked(session: Session, project_id: str, visitor_id: str, event_id: int) -> None:
@@ -224,9 +265,9 @@ def funnel_rows(project_id: str, events: Iterable[Any]) -> list[dict[str, Any]]:
                 times[(event.name, "", None)].append(event.occurred_at)
                 times[(event.name, "link_", event.link_id)].append(event.occurred_at)
                 times[(event.name, "campaign_", event.campaign_id)].append(event.occurred_at)
-        for click in mine:
-            if click.name != "link_clicked":
-                continue
+        previous: dict[tuple[str, str | None], datetime] = {}
+        clicks = [event for event in mine if event.name == "link_clicked"]
+        for click in sorted(clicks, key=lambda e: (e.occurred_at, e.id)):
             row = {
                 "event_id": click.id,
                 "project_id": project_id,
@@ -235,8 +276,12 @@ def funnel_rows(project_id: str, events: Iterable[Any]) -> list[dict[str, Any]]:
                 "link_id": click.link_id,
                 "campaign_id": click.campaign_id,
             }
+            scopes = dict(zip(CHAINS, (None, click.link_id, click.campaign_id), strict=True))
+            for chain, scope in scopes.items():
+                row[f"{chain}prev_clicked_at"] = previous.get((chain, scope))
+                previous[(chain, scope)] = click.occurred_at
             for chain in CHAINS:
-                scope = {"": None, "link_": click.link_id, "campaign_": click.campaign_id}[chain]
+                scope = scopes[chain]
                 at: datetime | None = click.occurred_at
                 for step in FUNNEL_STEPS:
                     if at is not None:

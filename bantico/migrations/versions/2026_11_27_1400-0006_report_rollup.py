@@ -40,6 +40,9 @@ def upgrade() -> None:
         sa.Column("clicked_at", bantico.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("link_id", sa.String(length=40), nullable=True),
         sa.Column("campaign_id", sa.String(length=200), nullable=True),
+        sa.Column("prev_clicked_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("link_prev_clicked_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("campaign_prev_clicked_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("page_view_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("pricing_view_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("signup_started_at", bantico.db.UTCDateTime(timezone=True), nullable=True),
@@ -62,17 +65,15 @@ def upgrade() -> None:
             name=op.f("fk_funnel_clicks_project_id_projects"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_funnel_clicks")),
+        sa.PrimaryKeyConstraint(
+            "project_id", "clicked_at", "event_id", name=op.f("pk_funnel_clicks")
+        ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("funnel_clicks", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_funnel_clicks_project_id_clicked_at"),
-            ["project_id", "clicked_at"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_funnel_clicks_project_id_visitor_id_clicked_at"),
-            ["project_id", "visitor_id", "clicked_at"],
+            batch_op.f("ix_funnel_clicks_project_id_visitor_id"),
+            ["project_id", "visitor_id"],
             unique=False,
         )
 
@@ -183,8 +184,18 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("attributions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_attributions_project_id_visitor_id"),
+            ["project_id", "visitor_id"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("attributions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attributions_project_id_visitor_id"))
+
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_project_id_occurred_at"))
         batch_op.drop_index("ix_events_report_name_time")
@@ -235,8 +246,7 @@ def downgrade() -> None:
     op.drop_table("traffic_days")
     op.drop_table("rollup_visitors")
     with op.batch_alter_table("funnel_clicks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_funnel_clicks_project_id_visitor_id_clicked_at"))
-        batch_op.drop_index(batch_op.f("ix_funnel_clicks_project_id_clicked_at"))
+        batch_op.drop_index(batch_op.f("ix_funnel_clicks_project_id_visitor_id"))
 
     op.drop_table("funnel_clicks")
     op.drop_table("rollup_progress")
