@@ -28,10 +28,12 @@ import platform
 import re
 import statistics
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,24 @@ class Case:
     params: dict[str, str] = field(default_factory=dict)  # the same report over HTTP
 
 
+def attribution(dimension: str, session: Session, filters: Filters) -> dict[str, Any]:
+    return present.attribution_out(session, attribution_report(session, filters, dimension))
+
+
+def series(
+    interval: str, scope: str | None, value: str | None, session: Session, filters: Filters
+) -> dict[str, Any]:
+    return present.timeseries_out(
+        filters, interval, timeseries(session, filters, interval, scope, value)
+    )
+
+
+def steps(
+    scope: str | None, value: str | None, session: Session, filters: Filters
+) -> dict[str, Any]:
+    return present.funnel_out(filters, funnel(session, filters, scope, value))
+
+
 def cases(link_id: str, campaign_id: str) -> list[Case]:
     found: list[Case] = []
     for dimension in DIMENSIONS:
@@ -82,42 +102,48 @@ def cases(link_id: str, campaign_id: str) -> list[Case]:
                     "attribution",
                     f"attribution groupBy={dimension} model={model}",
                     model,
-                    lambda s, f, d=dimension: present.attribution_out(
-                        s, attribution_report(s, f, d)
-                    ),
+                    partial(attribution, dimension),
                     {"groupBy": dimension, "model": model},
                 )
             )
     for interval in ("day", "week", "month"):
-        for scope, value in ((None, None), ("link", link_id)):
-            found.append(
-                Case(
-                    "timeseries",
-                    f"timeseries {interval}" + (" linkId=busiest" if scope else ""),
-                    "last_touch",
-                    lambda s, f, i=interval, d=scope, v=value: present.timeseries_out(
-                        f, i, timeseries(s, f, i, d, v)
-                    ),
-                    {"interval": interval, **({"linkId": link_id} if scope else {})},
-                )
-            )
-    for scope, value, label in (
-        (None, None, ""),
-        ("link", link_id, " linkId=busiest"),
-        ("campaign", campaign_id, " campaignId=busiest"),
-    ):
-        params = {"linkId": link_id} if scope == "link" else {}
-        if scope == "campaign":
-            params = {"campaignId": campaign_id}
         found.append(
             Case(
-                "funnel",
-                "funnel" + label,
+                "timeseries",
+                f"timeseries {interval}",
                 "last_touch",
-                lambda s, f, d=scope, v=value: present.funnel_out(f, funnel(s, f, d, v)),
-                params,
+                partial(series, interval, None, None),
+                {"interval": interval},
             )
         )
+        found.append(
+            Case(
+                "timeseries",
+                f"timeseries {interval} linkId=busiest",
+                "last_touch",
+                partial(series, interval, "link", link_id),
+                {"interval": interval, "linkId": link_id},
+            )
+        )
+    found.append(Case("funnel", "funnel", "last_touch", partial(steps, None, None)))
+    found.append(
+        Case(
+            "funnel",
+            "funnel linkId=busiest",
+            "last_touch",
+            partial(steps, "link", link_id),
+            {"linkId": link_id},
+        )
+    )
+    found.append(
+        Case(
+            "funnel",
+            "funnel campaignId=busiest",
+            "last_touch",
+            partial(steps, "campaign", campaign_id),
+            {"campaignId": campaign_id},
+        )
+    )
     return found
 
 
@@ -125,6 +151,18 @@ def cases(link_id: str, campaign_id: str) -> list[Case]:
 class Timing:
     wall: float  # median seconds
     cpu: float  # median CPU seconds of this process (all of SQLite's work; PostgreSQL's is not)
+
+
+def paired(first: Callable[[], Any], second: Callable[[], Any], runs: int) -> tuple[Timing, Timing]:
+    """Both warmed up, then timed alternately `runs` times each."""
+    first(), second()
+    walls: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for call, wall in zip((first, second), walls, strict=True):
+            started = time.perf_counter()
+            call()
+            wall.append(time.perf_counter() - started)
+    return Timing(statistics.median(walls[0]), 0.0), Timing(statistics.median(walls[1]), 0.0)
 
 
 def timed(call: Callable[[], Any], runs: int) -> tuple[Timing, Any]:
@@ -172,7 +210,7 @@ class Bench:
             .order_by(func.count().desc())
             .limit(1)
         ).scalar_one()
-        return link, campaign
+        return str(link), str(campaign)
 
     def count(self, session: Session) -> dict[str, int]:
         return {
@@ -186,6 +224,9 @@ class Bench:
                 "touches",
                 "payments",
                 "attribution_credits",
+                "visitor_days",
+                "traffic_days",
+                "funnel_clicks",
             )
         }
 
@@ -195,19 +236,24 @@ class Bench:
             self.project_id, mode="live", model=model, since=since, until=self.now, now=self.now
         )
 
-    def in_process(self, case: Case, span: str) -> tuple[Timing, Any]:
+    def call(self, case: Case, span: str) -> Callable[[], str]:
+        """The report as its route computes it, in a session of its own."""
         filters = self.filters(case.model, span)
 
-        def call() -> Any:
+        def call() -> str:
             with self.factory() as session:
                 body = json.dumps(present.jsonable(case.run(session, filters)))
                 session.rollback()
             return body
 
-        return timed(call, self.runs)
+        return call
 
-    def http(self, all_cases: list[Case]) -> list[tuple[Case, str, Timing]]:
-        """One request per report type and range, through the whole app."""
+    def in_process(self, case: Case, span: str) -> tuple[Timing, str]:
+        return timed(self.call(case, span), self.runs)
+
+    def http(self, cases: list[Case]) -> list[tuple[Case, str, Timing, Timing]]:
+        """The first case of each report type through the whole app, each request alternating
+        with the same report in-process, so that both see the same load on the machine."""
         settings = Settings(
             database_url=self.url, secret_key="bench-" + "x" * 32, dodo_sync_interval_seconds=0
         )
@@ -215,9 +261,7 @@ class Bench:
             project = session.get(Project, self.project_id)
             assert project is not None
             key = create_secret_key(session, project)
-        picked = [
-            c for n, c in enumerate(all_cases) if c.kind not in {p.kind for p in all_cases[:n]}
-        ]
+        picked = [c for n, c in enumerate(cases) if c.kind not in {p.kind for p in cases[:n]}]
         found = []
         try:
             with TestClient(create_app(settings, engine=self.engine)) as client:
@@ -237,7 +281,8 @@ class Bench:
                             )
                             assert reply.status_code == 200, reply.text
 
-                        found.append((case, span, timed(get, self.runs)[0]))
+                        alone, request = paired(self.call(case, span), get, self.runs)
+                        found.append((case, span, request, alone))
         finally:
             with session_scope(self.factory) as session:
                 session.execute(
@@ -289,6 +334,10 @@ def table(results: dict[str, dict[tuple[str, str], Timing]], names: list[str]) -
 
 def load() -> str:
     return "/".join(f"{n:.1f}" for n in os.getloadavg())
+
+
+def wrap(text: str, first: str = "", rest: str = "") -> str:
+    return textwrap.fill(text, 100, initial_indent=first, subsequent_indent=rest)
 
 
 def write_docs(section: str) -> None:
@@ -352,13 +401,16 @@ def main(argv: list[str] | None = None) -> None:
                     slug = re.sub(r"[^a-z0-9]+", "-", f"{case.name} {span}".lower())
                     (folder / f"{slug}.json").write_text(body)
         if not args.no_http and chosen:
-            for case, span, timing in bench.http(chosen):
-                alone = results[db][(case.name, span)].wall
+            for case, span, request, alone in bench.http(chosen):
+                extra = (request.wall - alone.wall) * 1000
                 http.append(
-                    f"| {db} | `{case.kind}` ({case.name}) | {span} | {timing.wall * 1000:,.0f} "
-                    f"| {alone * 1000:,.0f} | {(timing.wall - alone) * 1000:+,.0f} |"
+                    f"| {db} | {case.name} | {span} | {request.wall * 1000:,.0f} "
+                    f"| {alone.wall * 1000:,.0f} | {extra:+,.0f} |"
                 )
-                print(f"  HTTP {case.name:<43} {span:>8} {timing.wall * 1000:9.1f} ms")
+                print(
+                    f"  HTTP {case.name:<43} {span:>8} {request.wall * 1000:9.1f} ms"
+                    f"  (in-process {alone.wall * 1000:.1f} ms)"
+                )
         sizes = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in bench.sizes.items())
         notes.append(
             f"{db}: {sizes}; busiest link `{bench.link_id}`, busiest campaign "
@@ -371,21 +423,33 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_docs:
         http_table = "\n".join(
             [
-                "| database | request | range | HTTP ms | in-process ms | difference |",
+                "| database | report | range | HTTP ms | in-process ms | difference ms |",
                 "|---|---|---|---:|---:|---:|",
                 *http,
             ]
         )
         write_docs(
-            f"Measured by `benchmarks/bench_reports.py` on {machine()}.\n\n"
-            + "".join(f"- {note}\n" for note in notes)
-            + f"\nMedian wall-clock milliseconds of {args.runs} runs after a warm-up, "
-            "in-process (the report function, `present.*`, JSON encoding; one session per "
-            "call); for SQLite, the process's CPU time in brackets. **Bold**: over the 1 s "
-            'target. "30 days" is the default range; "1 year" is all the data.\n\n'
-            f"{figures}\n\nOne HTTP request per report type (`fastapi.testclient`, through "
-            "the whole app: authentication, validation, JSON response), median of "
-            f"{args.runs}:\n\n{http_table}\n"
+            "\n\n".join(
+                [
+                    wrap(f"Measured by `benchmarks/bench_reports.py` on {machine()}."),
+                    "\n".join(wrap(note, "- ", "  ") for note in notes),
+                    wrap(
+                        f"Median wall-clock milliseconds of {args.runs} runs after a warm-up, "
+                        "in-process (the report function, `present.*`, JSON encoding; one "
+                        "session per call); for SQLite, the process's CPU time in brackets. "
+                        '**Bold**: over the 1 s target. "30 days" is the default range; '
+                        '"1 year" is all the data.'
+                    ),
+                    figures,
+                    wrap(
+                        "The first report of each type again, through the whole app "
+                        "(`fastapi.testclient`: authentication, validation, JSON response), "
+                        f"each request alternating with an in-process call; medians of "
+                        f"{args.runs}:"
+                    ),
+                    http_table,
+                ]
+            )
         )
         print(f"\nwritten to {DOCS}")
 

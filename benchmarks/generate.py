@@ -11,17 +11,18 @@ The shape, for the default 5,000,000 events and 100,000 payments:
 * 300 tracked links over 30 campaigns, 12 sources, 8 media, 20 contents and 40 leads, with a
   Zipf-like popularity;
 * ~500,000 visitors arriving over the year (more towards its end), each with one to eight
-  visits: through a tracked link (55%), UTM tags (15%), a referral (12%) or directly; later
+  visits: through a tracked link (60%), UTM tags (16%), a referral (14%) or directly; later
   visits sometimes through another link;
 * events: page_view (the large majority), link_clicked (human clicks joined by the loader,
   clicks the loader never saw, and bot clicks), pricing_view, signup_started,
   signup_completed and custom events, each carrying the visitor's context as the loader would;
 * payments from signed-up visitors (first payments, monthly renewals, some one-off), about
-  3% in test mode, a few refunded, a few zero-amount; ~15% unattributed; attributions and
+  3% in test mode, 4% refunded (most in full), 1% zero-amount; ~15% unattributed; attributions and
   credits for last touch, first touch and linear, weights summing to 1 per payment and model.
 
     .venv/bin/python benchmarks/generate.py [--database-url sqlite:////tmp/bantico-bench.db]
-        [--events 5000000] [--payments 100000] [--seed 42] [--reset]
+        [--events 5000000] [--payments 100000] [--seed 42] [--end 2026-11-27T12:00:00+00:00]
+        [--reset]
 """
 
 from __future__ import annotations
@@ -43,14 +44,16 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import Engine, Index, inspect, text  # noqa: E402
 
-from bantico.db import make_engine, migrate  # noqa: E402
+from bantico.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from bantico.models import Base  # noqa: E402
+from bantico.reports.rollup import catch_up  # noqa: E402
 
 PROJECT_ID = "prj_benchmark"
 DAY = 86_400.0
 WINDOW = 30 * DAY  # the project's attribution window
 BIG_TABLES = ("events", "touches", "sessions", "visitors", "attribution_credits", "attributions")
 Context = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+Shares = dict[str, list[tuple[float, Context]]]  # weight and context per model
 NO_CONTEXT: Context = (None, None, None, None, None, None)
 CONTEXT_COLUMNS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
 PAGES = ("/", "/features", "/blog/launch", "/blog/attribution-101", "/docs", "/changelog")
@@ -58,6 +61,9 @@ CUSTOM = ("video_played", "docs_search", "cta_clicked", "newsletter_joined")
 CURRENCIES = (("USD", 1.0, 0.70), ("EUR", 1.08, 0.15), ("GBP", 1.27, 0.08), ("INR", 0.012, 0.07))
 PLANS = (900, 1900, 4900, 9900, 29900)
 REFERRERS = ("news.ycombinator.com", "www.google.com", "duckduckgo.com", "github.com")
+SOURCES: tuple[str, ...] = ("linkedin", "x", "reddit", "newsletter", "email", "hn")
+SOURCES += ("producthunt", "youtube", "google", "facebook", "indiehackers", "podcast")
+MEDIA = ("dm", "post", "email", "cpc", "social", "organic", "video", "comment")
 
 
 class Catalog:
@@ -66,21 +72,7 @@ class Catalog:
     def __init__(self, rng: random.Random, links: int = 300) -> None:
         self.campaigns = [f"camp-{n:02d}" for n in range(30)]
         self.leads = [f"lead_{n:03d}" for n in range(40)]
-        sources = [
-            "linkedin",
-            "x",
-            "reddit",
-            "newsletter",
-            "email",
-            "hn",
-            "producthunt",
-            "youtube",
-            "google",
-            "facebook",
-            "indiehackers",
-            "podcast",
-        ]
-        media = ["dm", "post", "email", "cpc", "social", "organic", "video", "comment"]
+        sources, media = SOURCES, MEDIA
         contents = [f"variant-{n:02d}" for n in range(20)]
         self.links: list[tuple[str, str, Context]] = []
         for n in range(links):
@@ -122,9 +114,8 @@ class Journeys:
 
     def __init__(self, rng: random.Random, catalog: Catalog, start: float, end: float) -> None:
         self.rng, self.catalog, self.start, self.end = rng, catalog, start, end
-        self.events: list[
-            tuple[Any, ...]
-        ] = []  # (at, name, visitor, session, click, ctx, url, bot)
+        # (at, name, visitor, session, click id, context, url, is bot)
+        self.events: list[tuple[Any, ...]] = []
         self.visitors: list[tuple[str, float, float]] = []
         self.sessions: list[tuple[str, str, float, float, str, str | None]] = []
         self.touches: list[tuple[str, str, float, str, str | None, Context]] = []
@@ -162,12 +153,12 @@ class Journeys:
         self.events.sort(key=lambda e: e[0])
 
     def arrival(self) -> float:
-        return self.start + (self.end - self.start) * self.rng.random() ** 0.75
+        return self.start + (self.end - self.start) * float(self.rng.random() ** 0.75)
 
     def visitor(self) -> int:
         rng, visitor = self.rng, self.new_id("v")
         at = first_seen = self.arrival()
-        entry = rng.choices(("link", "utm", "referral", "direct"), (55, 15, 12, 18))[0]
+        entry = rng.choices(("link", "utm", "referral", "direct"), (60, 16, 14, 10))[0]
         visits = min(1 + int(rng.expovariate(0.6)), 8)
         context, context_at, clicks, signed_up = NO_CONTEXT, -math.inf, 0, False
         path: list[tuple[float, str, Context]] = []
@@ -272,13 +263,15 @@ class Payments:
         signups = list(self.journeys.signups)
         rng.shuffle(signups)
         customers = iter(signups)
+        signup: tuple[str | None, float, str | None] | None
         while len(self.payments) < budget:
             # Some customers pay without Bantico ever seeing them (and so do all of them once
             # the signed-up visitors are used up); the visitors never reached never paid.
-            signup = next(customers, None) if rng.random() >= 0.06 else None
+            signup = next(customers, None) if rng.random() >= 0.04 else None
             if signup is None:
                 signup = (None, self.start + (self.end - self.start) * rng.random(), None)
-            self.customer(*signup, budget)
+            visitor, signed_up, session = signup
+            self.customer(visitor, signed_up, session, budget)
 
     def customer(
         self, visitor: str | None, signed_up: float, session: str | None, budget: int
@@ -300,38 +293,37 @@ class Payments:
             if shares is None
             else rng.choices(("metadata", "session", "identify"), (80, 12, 8))[0]
         )
-        first: int | None = None
+        renewal = False
         while at < self.end and len(self.payments) < budget:
-            payment_id = len(self.payments) + 1
             self.payment(
-                payment_id,
+                len(self.payments) + 1,
                 at,
                 mode,
                 currency,
                 amount,
                 customer,
                 subscription,
-                first is not None,
+                renewal,
                 visitor,
                 session,
                 method,
                 shares,
             )
-            first = first or payment_id
+            renewal = True
             if subscription is None or rng.random() < 0.12:
                 break
             at += 30 * DAY + rng.uniform(-3600, 3600)
 
-    def shares(self, visitor: str | None, at: float) -> dict[str, list[tuple[float, Context]]]:
+    def shares(self, visitor: str | None, at: float) -> Shares | None:
         """As `bantico.attribution.credit.shares`: the touches inside the window, the last one
-        the checkout's context; ~5% of otherwise attributable payments lose their context."""
-        if visitor is None or self.rng.random() < 0.05:
-            return None  # type: ignore[return-value]
+        the checkout's context; ~3% of otherwise attributable payments lose their context."""
+        if visitor is None or self.rng.random() < 0.03:
+            return None
         touches = [t for t in self.journeys.paths.get(visitor, []) if at - WINDOW <= t[0] <= at]
         strong = [t for t in touches if t[1] != "referral"]
         path = [t[2] for t in (strong or touches)][-4:]
         if not path:
-            return None  # type: ignore[return-value]
+            return None
         linear: dict[Context, float] = {}
         for context in path:
             linear[context] = linear.get(context, 0.0) + 1 / len(path)
@@ -354,7 +346,7 @@ class Payments:
         visitor: str | None,
         session: str | None,
         method: str,
-        shares: dict[str, list[tuple[float, Context]]] | None,
+        shares: Shares | None,
     ) -> None:
         rng = self.rng
         if rng.random() < 0.01:
@@ -478,6 +470,9 @@ class Writer:
         )
         pending: list[tuple[Any, ...]] = []
         with self.engine.connect() as connection:
+            # A bulk load: a large page cache, and no fsync (a crash means generating again).
+            connection.exec_driver_sql("PRAGMA cache_size = -1000000")
+            connection.exec_driver_sql("PRAGMA synchronous = OFF")
             for row in rows:
                 pending.append(row)
                 if len(pending) >= batch:
@@ -500,7 +495,7 @@ def check_sqlite_format(writer: Writer) -> None:
     assert process(datetime.fromtimestamp(at, UTC)) == writer.stamp(at), "timestamp format"
 
 
-def secondary_indexes(engine: Engine, table: str) -> list[dict[str, Any]]:
+def secondary_indexes(engine: Engine, table: str) -> list[Any]:
     return [i for i in inspect(engine).get_indexes(table) if not i.get("unique")]
 
 
@@ -733,6 +728,7 @@ def load(
         )
 
     without_indexes(engine, big_tables)
+    roll_up(engine)
     if w.postgres:
         with engine.begin() as connection:
             connection.execute(
@@ -740,7 +736,24 @@ def load(
                     "SELECT setval(pg_get_serial_sequence('payments', 'id'), max(id)) FROM payments"
                 )
             )
-            connection.execute(text("ANALYZE"))  # what autovacuum would soon do
+        # What autovacuum would soon do: statistics, and the visibility map that lets the
+        # reports' index-only scans skip the table.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+
+
+def roll_up(engine: Engine) -> None:
+    """Fill the reports' rollups from the events, as the server's rollup worker would."""
+    started = time.monotonic()
+    factory = make_sessionmaker(engine)
+    read = catch_up(factory, lag_seconds=0, batch=100_000, max_batches=1)
+    if engine.dialect.name == "postgresql":
+        # Statistics for the rollup tables, which autovacuum would gather soon: without them
+        # PostgreSQL reads a visitor's rows by scanning the whole table.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE visitor_days, traffic_days, funnel_clicks"))
+    read += catch_up(factory, lag_seconds=0, batch=100_000)
+    log(f"rollup: {read:,} events in {time.monotonic() - started:.0f} s")
 
 
 def reset(url: str) -> None:
