@@ -460,10 +460,14 @@ class RollupWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            pause = self.interval
             try:
-                # A few batches at a time, so a long backlog never holds the write lock long.
-                catch_up(self.factory, max_batches=20)
+                # A few batches at a time, each its own short transaction; with a backlog (an
+                # upgrade, a burst) the next few follow at once.
+                read = catch_up(self.factory, max_batches=20)
                 self.last_run = utcnow()
+                if read >= 20 * BATCH_EVENTS:
+                    pause = min(pause, 0.05)
             except Exception:
                 log.exception("reports.rollup.failed")
-            self._stop.wait(self.interval)
+            self._stop.wait(pause)
