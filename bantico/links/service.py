@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bantico.attribution.late import after_link
@@ -45,10 +46,21 @@ def create_link(session: Session, project_id: str, data: schemas.LinkCreate) -> 
         lead_id=data.lead_id,
     )
     session.add(link)
+    _flush_key(session, link.key)
     ensure_labels(session, project_id, campaign_id=data.campaign_id, lead_id=data.lead_id)
     session.flush()
     after_link(session, project_id, link.id)
     return link
+
+
+def _flush_key(session: Session, key: str) -> None:
+    """Write the link now: a key checked as free may have been taken since by a concurrent
+    request, which the unique index then refuses. That is a 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"key {key!r} is already used by another link; choose another") from None
 
 
 def get_link(session: Session, project_id: str, link_id: str) -> Link:
@@ -75,6 +87,7 @@ def update_link(session: Session, project_id: str, link_id: str, data: schemas.L
         raise Conflict(f"key {new_key!r} is already used by another link; choose another")
     for field, value in changes.items():
         setattr(link, field, value)
+    _flush_key(session, link.key)
     ensure_labels(session, project_id, campaign_id=link.campaign_id, lead_id=link.lead_id)
     session.flush()
     after_link(session, project_id, link.id)

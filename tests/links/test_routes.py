@@ -42,6 +42,33 @@ def test_custom_key_and_conflict(project: Project) -> None:
     assert "already used" in again.json()["error"]["message"]
 
 
+def test_a_key_taken_meanwhile_is_a_conflict(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests for the same custom key at the same moment both find it free; the unique
+    index refuses the second, which must be a 409 like any taken key, not a 500."""
+    from bantico.links import service
+
+    first = create(project, destinationUrl="https://a.example", key="launch")
+    other = create(project, destinationUrl="https://b.example", key="other")
+    monkeypatch.setattr(service, "_key_taken", lambda session, key: False)
+    for reply in (
+        project.client.post(
+            "/api/v1/links",
+            headers=project.headers,
+            json={"destinationUrl": "https://c.example", "key": "launch"},
+        ),
+        project.client.patch(
+            f"/api/v1/links/{other['id']}", headers=project.headers, json={"key": "launch"}
+        ),
+    ):
+        assert reply.status_code == 409, reply.text
+        assert "already used" in reply.json()["error"]["message"]
+    listed = project.client.get("/api/v1/links", headers=project.headers).json()
+    keys = sorted(link["key"] for link in listed["items"])
+    assert keys == ["launch", "other"] and first["key"] == "launch"
+
+
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
