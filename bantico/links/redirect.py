@@ -17,12 +17,13 @@ from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from bantico.db import TTLCache, execute_soon, group_commit
 from bantico.fastpath import answer_exception, header, respond
+from bantico.group_commit import TTLCache, group_commit
 from bantico.ids import ALPHABET
 from bantico.links.bots import is_bot
 from bantico.links.models import Link
 from bantico.links.service import find_by_key
+from bantico.queued_writes import execute_soon
 from bantico.tracking.models import Event
 
 router = APIRouter(tags=["redirect"])

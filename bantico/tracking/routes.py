@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from bantico.db import TTLCache, group_commit
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
 from bantico.fastpath import answer_exception, read_body, respond
+from bantico.group_commit import TTLCache, group_commit
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
 from bantico.schemas import ApiModel

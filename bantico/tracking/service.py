@@ -12,11 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bantico.attribution.late import after_identify
-from bantico.db import execute_soon, utcnow
+from bantico.db import utcnow
 from bantico.errors import Invalid
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.projects.models import Project
+from bantico.queued_writes import execute_soon
 from bantico.reports.rollup import mark_clicked
 from bantico.tracking import schemas
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession

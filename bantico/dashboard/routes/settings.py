@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.forms import FormData, check_project_settings
 from bantico.dashboard.render import flash, project_url, redirect, render
-from bantico.db import group_commit, utcnow
+from bantico.db import utcnow
 from bantico.deps import SessionDep
+from bantico.group_commit import group_commit
 from bantico.integrations.dodo import connect as dodo
 from bantico.projects.models import Project, SecretKey
 from bantico.projects.service import SECRET_KEY_PREFIX, create_secret_key
