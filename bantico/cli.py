@@ -17,7 +17,15 @@ from bantico.integrations.dodo.commands import dodo_app
 from bantico.links import schemas as link_schemas
 from bantico.links import service as link_service
 from bantico.projects import service as project_service
-from bantico.terminal import JsonFlag, ProjectOpt, console, database, fail, pick_project
+from bantico.terminal import (
+    JsonFlag,
+    ProjectOpt,
+    console,
+    database,
+    database_factory,
+    fail,
+    pick_project,
+)
 
 app = typer.Typer(
     help="Bantico: self-hostable attribution for tracked links and Dodo Payments.",
@@ -259,3 +267,43 @@ def report(
             f"{rate:.1%}" if rate is not None else "",
         )
     console.print(table)
+
+
+@app.command()
+def rollup(as_json: JsonFlag = False) -> None:
+    """Bring the reports' rollups up to date now, e.g. after an upgrade of a large database
+    (each server process also does it every few seconds; reports are exact either way)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from sqlalchemy import func, select
+
+    from bantico.db import session_scope
+    from bantico.reports.rollup import BATCH_EVENTS, catch_up, watermark
+    from bantico.tracking.models import Event
+
+    with database_factory() as factory:
+        with session_scope(factory) as session:
+            waiting = session.execute(
+                select(func.count()).where(Event.id > watermark(session))
+            ).scalar_one()
+        total = 0
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task("rolling up events", total=waiting)
+            while True:
+                read = catch_up(factory, max_batches=1)
+                total += read
+                progress.advance(task, read)
+                if read < BATCH_EVENTS:
+                    break
+        with session_scope(factory) as session:
+            last = watermark(session)
+    if as_json:
+        typer.echo(json.dumps({"events": total, "lastEventId": last}))
+        return
+    console.print(f"rolled up {total:,} events; the rollups now hold every event up to id {last}")

@@ -64,3 +64,39 @@ def test_cli_errors_are_plain(cli_env: None) -> None:
     assert bad.exit_code == 2 and "http:// or https://" in bad.output
     missing = runner.invoke(app, ["links", "list", "--project", "prj_nope"])
     assert missing.exit_code == 1 and "no project prj_nope" in missing.output
+
+
+def test_rollup_brings_the_reports_rollups_up_to_date(cli_env: None, engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, insert, select
+
+    from bantico.reports.models import TrafficDay
+    from bantico.tracking.models import Event
+
+    project_id = json.loads(run("project", "create", "Shop", "--json"))["id"]
+    # Received a minute ago: older than PostgreSQL's lag before the rollup reads them.
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Event),
+            [
+                {
+                    "project_id": project_id,
+                    "name": "page_view",
+                    "visitor_id": f"v_{n}",
+                    "occurred_at": at,
+                    "received_at": at,
+                    "source": "x",
+                }
+                for n in range(7)
+            ],
+        )
+    assert json.loads(run("rollup", "--json"))["events"] == 7
+    assert json.loads(run("rollup", "--json"))["events"] == 0
+    assert "rolled up 0 events" in run("rollup")
+    with engine.connect() as connection:
+        visitors = connection.execute(
+            select(func.sum(TrafficDay.visitors)).where(TrafficDay.dimension == "source")
+        ).scalar()
+    assert visitors == 7
