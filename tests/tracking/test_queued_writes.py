@@ -1,7 +1,7 @@
 """The writes `/api/collect` and `/l/{key}` queue with `execute_soon`: sent to the driver's
-executemany by a plan compiled once (`bantico.queued_writes._execute_many`), they must store exactly what
-`session.execute(statement, rows)` stores; and a visitor or session seen twice before the queue
-is sent is upserted once, with the result of upserting it twice."""
+executemany by a plan compiled once (`bantico.queued_writes._execute_many`), they must store
+exactly what `session.execute(statement, rows)` stores; and a visitor or session seen twice
+before the queue is sent is upserted once, with the result of upserting it twice."""
 
 from __future__ import annotations
 
