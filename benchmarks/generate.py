@@ -46,6 +46,7 @@ from sqlalchemy import Engine, Index, inspect, text  # noqa: E402
 
 from bantico.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from bantico.models import Base  # noqa: E402
+from bantico.reports.models import CONTEXT_COLUMNS  # noqa: E402
 from bantico.reports.rollup import catch_up  # noqa: E402
 
 PROJECT_ID = "prj_benchmark"
@@ -55,7 +56,6 @@ BIG_TABLES = ("events", "touches", "sessions", "visitors", "attribution_credits"
 Context = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
 Shares = dict[str, list[tuple[float, Context]]]  # weight and context per model
 NO_CONTEXT: Context = (None, None, None, None, None, None)
-CONTEXT_COLUMNS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
 PAGES = ("/", "/features", "/blog/launch", "/blog/attribution-101", "/docs", "/changelog")
 CUSTOM = ("video_played", "docs_search", "cta_clicked", "newsletter_joined")
 CURRENCIES = (("USD", 1.0, 0.70), ("EUR", 1.08, 0.15), ("GBP", 1.27, 0.08), ("INR", 0.012, 0.07))

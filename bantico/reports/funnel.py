@@ -15,18 +15,11 @@ from sqlalchemy.sql.selectable import CTE, Subquery
 from bantico.attribution.models import Attribution
 from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
-from bantico.reports.models import FunnelClick, RollupVisitor
+from bantico.reports.models import FUNNEL_EVENTS, FunnelClick, RollupVisitor
 from bantico.reports.rollup import watermark
 from bantico.tracking.models import Event
 
-STEPS = (
-    "link_clicked",
-    "page_view",
-    "pricing_view",
-    "signup_started",
-    "signup_completed",
-    "payment_completed",
-)
+STEPS = (*FUNNEL_EVENTS, "payment_completed")
 
 
 @dataclass(frozen=True)
@@ -106,23 +99,19 @@ def _from_rollup(
             *conditions
         )
     ).one()
-    # The last step: those of them with a payment at or after their signup, looked up by
-    # visitor for each (a few thousand), never by scanning the range's payments for each.
+    # The last step: those of them with a payment at or after their signup. From each one's
+    # attributions (by visitor) to their payments by id: SQLite, without statistics, would
+    # otherwise scan the range's payments for each visitor.
     signed_up = (
         select(table.c.visitor_id, steps[-1].label("at"))
         .where(*conditions, steps[-1] < filters.until)
         .subquery()
     )
-    # From the visitor's attributions to each one's payment by id: never a scan of the
-    # range's payments per visitor, which SQLite (no statistics) would otherwise pick.
     payment = (
         select(Payment.id)
         .where(
             Payment.id == Attribution.payment_id,
-            Payment.mode == filters.mode,
-            Payment.counts_as_revenue.is_(True),
-            Payment.created_at >= filters.since,
-            Payment.created_at < filters.until,
+            *_counted(filters),
             Payment.created_at >= signed_up.c.at,
         )
         .correlate(Attribution, signed_up)  # two levels up: not found on its own
@@ -140,15 +129,22 @@ def _from_rollup(
     return [Step(name, int(count)) for name, count in zip(STEPS, [*counts, payments], strict=True)]
 
 
+def _counted(filters: Filters) -> list[ColumnElement[bool]]:
+    """The payments a funnel counts: revenue of the mode, made inside the range."""
+    return [
+        Payment.mode == filters.mode,
+        Payment.counts_as_revenue.is_(True),
+        Payment.created_at >= filters.since,
+        Payment.created_at < filters.until,
+    ]
+
+
 def _paid(
     filters: Filters, dimension: str | None, value: str | None
 ) -> Select[str | None, datetime]:
     conditions = [
         Payment.project_id == filters.project_id,
-        Payment.mode == filters.mode,
-        Payment.counts_as_revenue.is_(True),
-        Payment.created_at >= filters.since,
-        Payment.created_at < filters.until,
+        *_counted(filters),
         Attribution.visitor_id.is_not(None),
     ]
     if dimension is not None:

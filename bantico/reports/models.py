@@ -29,12 +29,15 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bantico.attribution.metadata import CONTEXT_FIELDS
 from bantico.db import Base
 
 NONE = ""  # an absent visitor or context value
 NEVER = date(1, 1, 1)  # an absent previous day in `traffic_days`
-CONTEXT_COLUMNS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
+CONTEXT_COLUMNS = CONTEXT_FIELDS  # the six context columns, in the order events carry them
 ANY = "any"  # the dimension of `traffic_days` that counts every visitor, whatever the context
+# The funnel's steps as events, in order (its last step, a payment, is not an event).
+FUNNEL_EVENTS = ("link_clicked", "page_view", "pricing_view", "signup_started", "signup_completed")
 
 
 class VisitorDay(Base):

@@ -1,8 +1,10 @@
-"""Keeping `visitor_days` (bantico/reports/models.py) up to date with `events`.
+"""Keeping the reports' rollups (`visitor_days`, `traffic_days`, `funnel_clicks`; see
+bantico/reports/models.py) up to date with `events`.
 
 `catch_up` reads the events after the progress row's `last_event_id`, in id order and in
-batches, adds their counts to the rollup and recomputes the `prev_*` days of every visitor they
-touched, then moves `last_event_id` on, all in one transaction per batch. Nothing on the
+batches, adds their counts to the rollups, recomputes the `prev_*` days of every visitor they
+touched and the funnel rows of the clicks they moved, then moves `last_event_id` on, all in one
+transaction per batch. Nothing on the
 ingestion path writes the rollup, so tracking stays as fast as before; `RollupWorker` runs
 `catch_up` every few seconds in each server process, and the reports read what it has not
 reached yet from `events` (bantico/reports/traffic.py), so they never wait for it.
@@ -22,7 +24,7 @@ import bisect
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +36,7 @@ from bantico.db import insert_ignoring_conflicts, session_scope, utcnow
 from bantico.reports.models import (
     ANY,
     CONTEXT_COLUMNS,
+    FUNNEL_EVENTS,
     NEVER,
     NONE,
     FunnelClick,
@@ -59,9 +62,8 @@ DIMENSIONS = (ANY, *CONTEXT_COLUMNS)  # in the order of PREVS
 
 Key = tuple[Any, ...]  # a `visitor_days` key, in KEY's order
 Row = tuple[list[int], tuple[date | None, ...]]  # its counts (COUNTS) and previous days (PREVS)
-Total = tuple[
-    str, str, date, str, date
-]  # a `traffic_days` key: project, dimension, day, value, prev
+# A `traffic_days` key: project, dimension, day, value, previous day.
+Total = tuple[str, str, date, str, date]
 
 
 def watermark(session: Session) -> int:
@@ -70,6 +72,13 @@ def watermark(session: Session) -> int:
         select(RollupProgress.last_event_id).where(RollupProgress.name == TRAFFIC)
     ).scalar()
     return int(found or 0)
+
+
+def chunks(items: Iterable[str], size: int = VISITOR_CHUNK) -> Iterator[list[str]]:
+    """`items`, sorted, in lists of at most `size`: the visitors of one `IN (…)`."""
+    ordered = sorted(items)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def default_lag(session: Session) -> float:
@@ -149,7 +158,6 @@ def catch_up_batch(session: Session, *, lag_seconds: float, batch: int) -> tuple
     return read, complete
 
 
-FUNNEL_EVENTS = ("link_clicked", "page_view", "pricing_view", "signup_started", "signup_completed")
 FUNNEL_STEPS = FUNNEL_EVENTS[1:]
 CHAINS = ("", "link_", "campaign_")  # every event; those of the click's link; of its campaign
 CLICKS: Table = FunnelClick.__table__  # type: ignore[assignment]
@@ -173,8 +181,7 @@ def _funnel_visitors(session: Session, events: Iterable[Any]) -> dict[str, set[s
         if visitor_id not in found[project_id]:
             candidates[project_id].append(visitor_id)
     for project_id, visitors in candidates.items():
-        for start in range(0, len(visitors), VISITOR_CHUNK):
-            chunk = visitors[start : start + VISITOR_CHUNK]
+        for chunk in chunks(visitors):
             for click in session.execute(
                 select(FunnelClick).where(
                     FunnelClick.project_id == project_id, FunnelClick.visitor_id.in_(chunk)
@@ -222,9 +229,7 @@ def mark_clicked(session: Session, project_id: str, visitor_id: str, event_id: i
 def refresh_funnels(session: Session, visitors: dict[str, set[str]], last: int) -> None:
     """Rewrite the `funnel_clicks` rows of these visitors from their events up to `last`."""
     for project_id, ids in visitors.items():
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), VISITOR_CHUNK):
-            chunk = ordered[start : start + VISITOR_CHUNK]
+        for chunk in chunks(ids):
             events = session.execute(
                 select(
                     Event.id,
@@ -322,9 +327,8 @@ class _Rollup:
             if key[1] != NONE:
                 visitors[key[0]].add(key[1])
         for project_id, ids in visitors.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), VISITOR_CHUNK):
-                self._visitors(project_id, ordered[start : start + VISITOR_CHUNK], added)
+            for chunk in chunks(ids):
+                self._visitors(project_id, chunk, added)
         for key, counts in anonymous.items():
             # The visitor '' rows never count a visitor: their previous day is their own.
             self._change(key, None, (counts, (key[2],) * len(PREVS)))
@@ -447,7 +451,6 @@ class RollupWorker:
         self.factory, self.interval = factory, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_run: datetime | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="report-rollup", daemon=True)
@@ -465,7 +468,6 @@ class RollupWorker:
                 # A few batches at a time, each its own short transaction; with a backlog (an
                 # upgrade, a burst) the next few follow at once.
                 read = catch_up(self.factory, max_batches=20)
-                self.last_run = utcnow()
                 if read >= 20 * BATCH_EVENTS:
                     pause = min(pause, 0.05)
             except Exception:

@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 
 from bantico.reports.filters import COLUMNS
 from bantico.reports.models import ANY, NONE, TrafficDay, VisitorDay
-from bantico.reports.rollup import watermark
+from bantico.reports.rollup import chunks, watermark
 from bantico.tracking.models import Event
 
 Bucket = tuple[str, datetime, datetime]  # label, since, until (exclusive)
-VISITOR_CHUNK = 500
 
 
 @dataclass
@@ -172,17 +171,15 @@ def _from_events(
         # Not rolled up yet: by id, which is short; the project and range are checked here
         # rather than in SQL, so that SQLite reads by id and not by a project-wide index.
         tail: Any = session.execute(
-            select(Event.project_id, *columns, Event.is_bot, *_where_columns(where)).where(
-                Event.id > last_rolled
-            )
+            select(*columns, Event.project_id, Event.is_bot).where(Event.id > last_rolled)
         ).all()
         events += [
-            row[1 : 1 + len(columns)]
+            row[: len(columns)]
             for row in tail
             if row.project_id == project_id
             and not row.is_bot
             and first <= row.occurred_at < last
-            and (where is None or _value(row[-1]) == where[1])
+            and (where is None or _value(row[3]) == where[1])
         ]
     if not events:
         return
@@ -210,10 +207,6 @@ def _from_events(
                 found[(label, value)].visitors += 1
 
 
-def _where_columns(where: tuple[str, str | None] | None) -> list[Any]:
-    return [getattr(Event, COLUMNS[where[0]])] if where is not None else []
-
-
 def _value(value: str | None) -> str | None:
     return value or None
 
@@ -231,11 +224,10 @@ def _rolled_days(
     if not rolled:
         return {}
     table: Any = VisitorDay.__table__
-    visitors = sorted({visitor for group in seen.values() for visitor in group})
+    visitors = {visitor for group in seen.values() for visitor in group}
     value_column = table.c[grouped] if grouped else None
     known: dict[tuple[str, str | None], list[date]] = defaultdict(list)
-    for start in range(0, len(visitors), VISITOR_CHUNK):
-        chunk = visitors[start : start + VISITOR_CHUNK]
+    for chunk in chunks(visitors):
         query = select(
             table.c.visitor_id,
             table.c.day,

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bantico.attribution.late import after_identify
+from bantico.attribution.metadata import CONTEXT_FIELDS
 from bantico.db import utcnow
 from bantico.errors import Invalid
 from bantico.links.labels import ensure_labels
@@ -49,7 +50,6 @@ VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
 SESSIONS: Table = VisitSession.__table__  # type: ignore[assignment]
 TOUCHES: Table = Touch.__table__  # type: ignore[assignment]
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
-CONTEXT_FIELDS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
 
 
 @dataclass(frozen=True)
