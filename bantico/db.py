@@ -112,11 +112,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """`insert(table)` from the session's dialect, which knows `ON CONFLICT` (`excluded`,
+    `on_conflict_do_nothing`, `on_conflict_do_update`) on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def insert_ignoring_conflicts(session: Session, table: Any) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING` on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Any:
@@ -143,14 +149,8 @@ def upsert(
     session: Session, table: Any, *, keys: list[str], values: dict[str, Any], update: dict[str, Any]
 ) -> Insert:
     """`INSERT … ON CONFLICT (keys) DO UPDATE SET update` on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return (
-            postgresql.insert(table)
-            .values(**values)
-            .on_conflict_do_update(index_elements=keys, set_=update)
-        )
     return (
-        sqlite.insert(table)
+        dialect_insert(session, table)
         .values(**values)
         .on_conflict_do_update(index_elements=keys, set_=update)
     )

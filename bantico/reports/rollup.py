@@ -29,10 +29,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bantico.db import insert_ignoring_conflicts, session_scope, utcnow
+from bantico.db import dialect_insert, insert_ignoring_conflicts, session_scope, utcnow
 from bantico.reports.models import (
     ANY,
     CONTEXT_COLUMNS,
@@ -374,18 +373,15 @@ class _Rollup:
                         found[index] += sign * value
 
     def _write(self, anonymous: dict[Key, list[int]]) -> None:
-        dialect: Any = (
-            postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        )
         if self.days:
-            statement = dialect.insert(DAYS)
+            statement = dialect_insert(self.session, DAYS)
             statement = statement.on_conflict_do_update(
                 index_elements=list(KEY),
                 set_={name: statement.excluded[name] for name in (*COUNTS, *PREVS)},
             )
             self.session.execute(statement, self.days)
         if anonymous:
-            statement = dialect.insert(DAYS)
+            statement = dialect_insert(self.session, DAYS)
             statement = statement.on_conflict_do_update(
                 index_elements=list(KEY),
                 set_={name: DAYS.c[name] + statement.excluded[name] for name in COUNTS},
@@ -412,7 +408,7 @@ class _Rollup:
             if any(values)
         ]
         if changes:
-            statement = dialect.insert(TOTALS)
+            statement = dialect_insert(self.session, TOTALS)
             statement = statement.on_conflict_do_update(
                 index_elements=["project_id", "dimension", "day", "value", "prev"],
                 set_={
