@@ -39,13 +39,10 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -56,6 +53,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from uvicorn_server import free_port, start_uvicorn, stop_server  # noqa: E402  (benchmarks/)
 
 SECRET_KEY = "bench-dodo-secret-key-not-for-production"
 BUSINESS = "bus_0NidpUR3LLwbZ99t97YEe"
@@ -212,12 +211,6 @@ def count_stored(url: str, project_id: str) -> Stored:
 # --- the server process ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     """uvicorn as `bantico serve` runs it (log level warning, proxy headers), one process group."""
     env = {
@@ -228,52 +221,7 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "BANTICO_DODO_SYNC_INTERVAL_SECONDS": "0",
         "PYTHONPATH": str(ROOT),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bantico.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--proxy-headers",
-    ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:
-                if reply.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit(f"uvicorn did not answer /healthz within 30 s:\n{log.read_text()}")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=5)
+    return start_uvicorn("bantico.app:create_app", port, log, env, [])
 
 
 def process_cpu(pid: int) -> float:

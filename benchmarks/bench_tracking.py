@@ -46,14 +46,11 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +59,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from uvicorn_server import free_port, start_uvicorn, stop_server  # noqa: E402  (benchmarks/)
 
 LOADER = ROOT / "bantico" / "tracking" / "static" / "bantico.js"
 HELLO_PATH = "/__hello"
@@ -197,12 +196,6 @@ def delete_project(url: str, project_id: str) -> None:
 # --- the server process ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(
     url: str, port: int, workers: int, log: Path, *, gc_freeze: bool = False
 ) -> subprocess.Popen[bytes]:
@@ -216,57 +209,8 @@ def start_server(
         "PYTHONPATH": str(ROOT),
         "BANTICO_BENCH_GC_FREEZE": "1" if gc_freeze else "0",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench_tracking:bench_app",
-        "--factory",
-        "--app-dir",
-        str(Path(__file__).resolve().parent),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--proxy-headers",
-    ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:
-                if reply.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit(f"uvicorn did not answer /healthz within 30 s:\n{log.read_text()}")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=5)
+    options = ["--app-dir", str(Path(__file__).resolve().parent), "--workers", str(workers)]
+    return start_uvicorn("bench_tracking:bench_app", port, log, env, [*options, "--no-access-log"])
 
 
 # --- wrk ------------------------------------------------------------------------------------------
