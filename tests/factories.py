@@ -36,3 +36,26 @@ def make_link(
         key=key,
     )
     return link_service.create_link(session, project_id, data)
+
+
+def make_shop_links(session: Session, *, project_id: str) -> tuple[Link, Link]:
+    """The two links of the report tests' shops, committed: `dm` (spring26, linkedin, dm,
+    hero, lead_42) and `nl` (newsletter-11, newsletter, email)."""
+    dm = make_link(session, project_id=project_id, key="dm")
+    nl = make_link(
+        session,
+        project_id=project_id,
+        key="nl",
+        campaign_id="newsletter-11",
+        source="newsletter",
+        medium="email",
+        content=None,
+        lead_id=None,
+    )
+    session.commit()
+    return dm, nl
+
+
+def customer(name: str) -> dict[str, str]:
+    """A Dodo customer named `name`, with a matching id and email."""
+    return {"customer_id": f"cus_{name}", "email": f"{name}@example.com", "name": name.title()}

@@ -24,13 +24,9 @@ from tests.attribution.journeys import Browser, pay
 from tests.conftest import Project
 from tests.dashboard import test_browser
 from tests.dashboard.conftest import EMAIL, PASSWORD, Admin
-from tests.factories import make_link
+from tests.factories import customer, make_link, make_shop_links
 from tests.integrations.dodo import support
 from tests.support.dodo import Bantico
-
-
-def customer(name: str) -> dict[str, str]:
-    return {"customer_id": f"cus_{name}", "email": f"{name}@example.com", "name": name.title()}
 
 
 @pytest.fixture
@@ -38,27 +34,7 @@ def shop(project: Project, session: Session) -> dict[str, str]:
     """Alice clicks dm, goes through pricing and signup, pays 50.00 and gets 10.00 back. Bob
     clicks nl, later dm, and pays 30.00. Carol clicks nl and leaves. Dave pays 20.00 with no
     context at all. One test-mode payment of 99.00 names dm. All USD, settled in full."""
-    dm = make_link(
-        session,
-        project_id=project.id,
-        key="dm",
-        campaign_id="spring26",
-        source="linkedin",
-        medium="dm",
-        content="hero",
-        lead_id="lead_42",
-    )
-    nl = make_link(
-        session,
-        project_id=project.id,
-        key="nl",
-        campaign_id="newsletter-11",
-        source="newsletter",
-        medium="email",
-        content=None,
-        lead_id=None,
-    )
-    session.commit()
+    dm, nl = make_shop_links(session, project_id=project.id)
 
     alice = Browser(project, "v_alice_00001")
     alice.click("dm")

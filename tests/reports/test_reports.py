@@ -15,39 +15,15 @@ from bantico.integrations.dodo import payloads
 from bantico.payments import service
 from tests.attribution.journeys import Browser, pay
 from tests.conftest import Project
-from tests.factories import make_link
+from tests.factories import customer, make_link, make_shop_links
 from tests.integrations.dodo import support
 
 pytestmark = pytest.mark.usefixtures("traffic_source")
 
 
-def customer(name: str) -> dict[str, str]:
-    return {"customer_id": f"cus_{name}", "email": f"{name}@example.com", "name": name.title()}
-
-
 @pytest.fixture
 def shop(project: Project, session: Session) -> dict[str, Any]:
-    dm = make_link(
-        session,
-        project_id=project.id,
-        key="dm",
-        campaign_id="spring26",
-        source="linkedin",
-        medium="dm",
-        content="hero",
-        lead_id="lead_42",
-    )
-    nl = make_link(
-        session,
-        project_id=project.id,
-        key="nl",
-        campaign_id="newsletter-11",
-        source="newsletter",
-        medium="email",
-        content=None,
-        lead_id=None,
-    )
-    session.commit()
+    dm, nl = make_shop_links(session, project_id=project.id)
     project.client.get(
         "/l/dm", headers={"User-Agent": "Slackbot-LinkExpanding 1.0"}, follow_redirects=False
     )
