@@ -1,5 +1,11 @@
-"""Queued writes: rows nobody reads back (a click, a page view, a visitor's last-seen time),
-queued on the session with `execute_soon` and sent together, one executemany per statement."""
+"""Queued writes: rows the caller does not read back (a click, a page view, a visitor's
+last-seen time) are queued on the session with `execute_soon` and sent together, one
+executemany per statement, just before the session runs any other statement or commits.
+
+Whoever reads in the same transaction still sees them, and they are committed as if run at
+once; only consecutive queued rows of different statements may reach the database in another
+order, so queue only rows that do not depend on each other (no foreign keys between them, no
+triggers)."""
 
 from __future__ import annotations
 
@@ -14,12 +20,6 @@ from sqlalchemy.engine import BindTyping, Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
-# Rows the caller does not read back (a click, a page view, a visitor's last-seen time) are
-# queued on the session and sent together, one executemany per statement, just before the
-# session runs any other statement or commits. Whoever reads in the same transaction still
-# sees them, and they are committed as if run at once; only consecutive queued rows of
-# different statements may reach the database in another order, so queue only rows that do
-# not depend on each other (no foreign keys between them, no triggers).
 _QUEUED = "bantico.queued_writes"
 
 
