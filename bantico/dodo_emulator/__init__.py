@@ -10,22 +10,29 @@ In-process::
         refund_payment(emu.state, payment.payment_id, 500)
         emu.state.deliveries.wait_idle()
 
+Dodo's Tier-0 rate limits apply by default (`EmulatorOptions(rate_limit=TIER_2)` or `None`
+to change them); `emu.state.requests` counts every API request answered.
+
 Standalone: ``python -m bantico.dodo_emulator --port 8900``.
 """
 
 from bantico.dodo_emulator.app import create_emulator
 from bantico.dodo_emulator.billing import (
     create_payments,
+    escalate_dispute,
     lose_dispute,
     open_dispute,
     refund_payment,
     renew_subscription,
     resolve_dispute,
+    settle_payment,
+    settle_refund,
 )
 from bantico.dodo_emulator.checkouts import complete_checkout, create_checkout, fail_checkout
 from bantico.dodo_emulator.delivery import Attempt, Message
 from bantico.dodo_emulator.faults import Fault
 from bantico.dodo_emulator.options import DODO_RETRY_SCHEDULE, EmulatorOptions
+from bantico.dodo_emulator.ratelimit import TIER_0, TIER_1, TIER_2, RateLimit
 from bantico.dodo_emulator.server import RunningEmulator, run_emulator
 from bantico.dodo_emulator.state import (
     BUSINESS_ID,
@@ -49,16 +56,21 @@ __all__ = [
     "ONE_TIME_PRODUCT_ID",
     "TEST_KEY",
     "TEST_READ_ONLY_KEY",
+    "TIER_0",
+    "TIER_1",
+    "TIER_2",
     "Attempt",
     "EmulatorOptions",
     "EmulatorState",
     "Fault",
     "Message",
+    "RateLimit",
     "RunningEmulator",
     "complete_checkout",
     "create_checkout",
     "create_emulator",
     "create_payments",
+    "escalate_dispute",
     "fail_checkout",
     "lose_dispute",
     "open_dispute",
@@ -66,4 +78,6 @@ __all__ = [
     "renew_subscription",
     "resolve_dispute",
     "run_emulator",
+    "settle_payment",
+    "settle_refund",
 ]

@@ -8,6 +8,7 @@ import uvicorn
 
 from bantico.dodo_emulator.app import create_emulator
 from bantico.dodo_emulator.options import EmulatorOptions
+from bantico.dodo_emulator.ratelimit import TIERS
 from bantico.dodo_emulator.state import INVALID_KEY, EmulatorState
 
 
@@ -33,6 +34,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="copy the subscription's metadata onto renewal payments",
     )
+    parser.add_argument(
+        "--rate-limit",
+        choices=("0", "1", "2", "off"),
+        default="0",
+        help="Dodo's rate-limit tier: 0 is 40/s and 240/min (the default), 1 is 100/1,000, "
+        "2 is 500/5,000",
+    )
+    parser.add_argument(
+        "--max-page-number",
+        type=int,
+        default=50,
+        help="answer 422 to a page_number above this (Dodo's cap is not published)",
+    )
     args = parser.parse_args(argv)
     base = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
     options = EmulatorOptions(
@@ -40,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         time_scale=args.time_scale,
         field_set="old" if args.old_fields else "new",
         renewal_copies_metadata=args.renewal_metadata,
+        rate_limit=None if args.rate_limit == "off" else TIERS[int(args.rate_limit)],
+        max_page_number=args.max_page_number,
     )
     with EmulatorState(options) as state:
         print(describe(state, base), flush=True)
@@ -58,6 +74,9 @@ def describe(state: EmulatorState, base: str) -> str:
         kind = "read-only" if key.read_only else "read-write"
         lines.append(f"    {key.mode} {kind:<10}  {key.key}")
     lines.append(f"    invalid (401)    {INVALID_KEY}")
+    rule = state.options.rate_limit
+    limits = f"{rule.per_second}/s, {rule.per_minute}/min per mode" if rule else "off"
+    lines.append(f"  rate limits      {limits}   (counts at {base}/_emulator/requests)")
     lines.append("  products (both modes):")
     for product in state.ledger().products.values():
         every = f" / {product.interval.lower()}" if product.recurring else ""

@@ -1,5 +1,6 @@
 """`create_emulator()`: one ASGI app serving Dodo's test host under `/test`, its live host under
-`/live`, the hosted checkout page under `/checkout` and the control API under `/_emulator`."""
+`/live`, the hosted checkout page under `/checkout` and the control API under `/_emulator`.
+The `Gateway` in front of the two hosts applies Dodo's rate limits and counts requests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from bantico.dodo_emulator import api, checkout_page, control, dispute_routes, webhook_routes
 from bantico.dodo_emulator.errors import DodoError
+from bantico.dodo_emulator.gateway import Gateway
 from bantico.dodo_emulator.state import EmulatorState
 
 
@@ -29,6 +31,7 @@ def create_emulator(state: EmulatorState | None = None) -> FastAPI:
         app.include_router(dispute_routes.router, prefix=f"/{mode}", tags=[f"{mode} mode"])
     app.include_router(checkout_page.router)
     app.include_router(control.router)
+    app.add_middleware(Gateway)
 
     @app.exception_handler(DodoError)
     async def _dodo_error(_: Request, error: DodoError) -> Response:

@@ -1,4 +1,5 @@
-"""Who is calling which host: faults first, then the bearer key, as Dodo checks them.
+"""Who is calling which host: faults first, then the bearer key, as Dodo checks them. (The
+rate limiter runs before both, in `gateway`.)
 
 The emulator serves both of Dodo's hosts from one server: `/test/...` stands for
 `test.dodopayments.com` and `/live/...` for `live.dodopayments.com`.
@@ -37,15 +38,21 @@ def emulator_state(request: Request) -> EmulatorState:
     return cast(EmulatorState, request.app.state.emulator)
 
 
+def key_for(state: EmulatorState, mode: Mode, authorization: str | None) -> ApiKey | None:
+    """The key a bearer `authorization` header names, if it is valid on `mode`'s host."""
+    scheme, _, token = (authorization or "").partition(" ")
+    key = state.keys.get(token.strip()) if scheme.lower() == "bearer" else None
+    # A key only authenticates against its own environment's host (TS-MCP probeApiKey).
+    return key if key is not None and key.mode == mode else None
+
+
 def authenticate(request: Request) -> Caller:
     state = emulator_state(request)
     _, mode_name, rest = request.url.path.split("/", 2)
     mode = cast(Mode, mode_name)
     _inject_faults(state, mode, request.method, "/" + rest)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    key = state.keys.get(token.strip()) if scheme.lower() == "bearer" else None
-    # A key only authenticates against its own environment's host (TS-MCP probeApiKey).
-    if key is None or key.mode != mode:
+    key = key_for(state, mode, request.headers.get("authorization"))
+    if key is None:
         raise unauthorized()
     if key.read_only and request.method not in _READS:
         raise unauthorized()

@@ -52,9 +52,11 @@ def show_checkout(session_id: str, request: Request) -> HTMLResponse:
     with state.lock:
         ledger, session = state.find_checkout(session_id)
         paid = ledger.payments.get(session.payment_id or "")
-        if paid is not None and paid.status == "succeeded":
+        if paid is not None and paid.status in ("succeeded", "processing"):
             link = _return(session, paid.payment_id, paid.status)
             back = f'<p><a href="{escape(link)}">Back to the shop</a></p>' if link else ""
+            if paid.status == "processing":
+                return _page("Payment processing", f"<p>The payment is processing.</p>{back}")
             return _page("Already paid", f"<p>This checkout is already paid.</p>{back}")
         return _page("Checkout", _form(ledger, session, declined=paid is not None))
 

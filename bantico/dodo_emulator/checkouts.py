@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bantico.dodo_emulator.clock import add_interval
 from bantico.dodo_emulator.emit import payment_event, subscription_event
@@ -23,6 +23,7 @@ from bantico.dodo_emulator.records import (
 )
 from bantico.dodo_emulator.state import EmulatorState
 
+CheckoutOutcome = Literal["succeeded", "failed", "processing", "cancelled"]
 _METADATA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
@@ -136,17 +137,25 @@ def complete_checkout(
     payment_method: str = "card",
     succeed: bool = True,
     error_code: str = "CARD_DECLINED",
+    status: CheckoutOutcome | None = None,
 ) -> Payment:
     """Pay a session as the hosted page would, and queue its webhooks.
 
+    `status` (default: `succeeded`, or `failed` when `succeed` is false) decides the outcome.
     Success sends `payment.succeeded` and, per subscription product, `subscription.active`;
-    failure sends `payment.failed`. `amount` defaults to the cart total, or 0 during a trial or
-    for a payment-method update. Settlement defaults to the charged amount and currency.
+    `failed` and `cancelled` send `payment.failed` / `payment.cancelled`. `processing` (a bank
+    transfer, say) sends `payment.processing` and leaves any subscription `pending` until
+    `billing.settle_payment`. `amount` defaults to the cart total, or 0 during a trial or for
+    a payment-method update. Settlement defaults to the charged amount and currency.
     """
+    outcome = status or ("succeeded" if succeed else "failed")
+    if outcome not in ("succeeded", "failed", "processing", "cancelled"):
+        raise invalid(f"a checkout ends succeeded, failed, processing or cancelled, not {outcome}")
     with state.lock:
         ledger, session = state.find_checkout(session_id)
         paid = ledger.payments.get(session.payment_id or "")
-        if paid is not None and paid.status == "succeeded":
+        # Assumption: a session whose payment is still processing cannot be paid again.
+        if paid is not None and paid.status in ("succeeded", "processing"):
             raise DodoError(409, "CHECKOUT_SESSION_CONSUMED", "Checkout session is already paid")
         email = email or session.customer_email
         if session.customer_id is None and not email:
@@ -164,18 +173,24 @@ def complete_checkout(
             due += sum(i.amount for i in recurring)
         total = amount if amount is not None else (0 if is_update_payment_method else due)
         # A payment-method update pays for nothing new: no subscription starts.
-        starts = succeed and not is_update_payment_method
+        starts = outcome in ("succeeded", "processing") and not is_update_payment_method
+        # Assumption: while its first payment is processing a subscription exists, `pending`
+        # (a SubscriptionStatus), and the payment names it; Dodo does not describe this case.
         subscriptions = (
-            [_subscribe(state, ledger, session, item, buyer) for item in recurring]
+            [
+                _subscribe(state, ledger, session, item, buyer, pending=outcome == "processing")
+                for item in recurring
+            ]
             if starts
             else []
         )
+        failed = outcome == "failed"
         charged_currency = currency or session.currency
         payment = Payment(
             payment_id=new_id("pay"),
             business_id=ledger.business_id,
             created_at=now,
-            status="succeeded" if succeed else "failed",
+            status=outcome,
             currency=charged_currency,
             total_amount=total,
             tax=tax,
@@ -197,8 +212,8 @@ def complete_checkout(
             ],
             is_update_payment_method=is_update_payment_method,
             payment_method=payment_method,
-            error_code=None if succeed else error_code,
-            error_message=None if succeed else "The card was declined.",
+            error_code=error_code if failed else None,
+            error_message="The card was declined." if failed else None,
         )
         ledger.payments[payment.payment_id] = payment
         session.payment_id = payment.payment_id
@@ -209,6 +224,7 @@ def complete_checkout(
         events += [
             subscription_event(state, ledger, "subscription.active", s.subscription_id)
             for s in subscriptions
+            if s.status == "active"
         ]
         state.publish(*events)
         return payment
@@ -220,7 +236,13 @@ def fail_checkout(state: EmulatorState, session_id: str, **options: Any) -> Paym
 
 
 def _subscribe(
-    state: EmulatorState, ledger: Ledger, session: CheckoutSession, item: CartItem, buyer: Customer
+    state: EmulatorState,
+    ledger: Ledger,
+    session: CheckoutSession,
+    item: CartItem,
+    buyer: Customer,
+    *,
+    pending: bool = False,
 ) -> Subscription:
     product = ledger.products[item.product_id]
     now = state.clock.now()
@@ -244,6 +266,7 @@ def _subscribe(
         next_billing_date=first_bill,
         # The subscription keeps the checkout's metadata (FIELD a: same key on both).
         metadata=dict(session.metadata),
+        status="pending" if pending else "active",
         trial_period_days=session.trial_period_days,
         checkout_session_id=session.session_id,
     )

@@ -6,18 +6,19 @@ Every route calls the same function a test in the same process would call direct
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from bantico.dodo_emulator import billing, payloads
 from bantico.dodo_emulator.auth import emulator_state
-from bantico.dodo_emulator.checkouts import complete_checkout
+from bantico.dodo_emulator.checkouts import CheckoutOutcome, complete_checkout
 from bantico.dodo_emulator.delivery import Attempt, Message
 from bantico.dodo_emulator.errors import not_found
 from bantico.dodo_emulator.ids import iso
 from bantico.dodo_emulator.payloads import Json
+from bantico.dodo_emulator.ratelimit import RateLimit
 from bantico.dodo_emulator.records import FieldSet, Interval, Mode
 from bantico.dodo_emulator.state import BUSINESS_ID, ONE_TIME_PRODUCT_ID, EmulatorState
 
@@ -35,6 +36,7 @@ class Completion(BaseModel):
     tax: int = 0
     is_update_payment_method: bool = False
     succeed: bool = True
+    status: CheckoutOutcome | None = None  # wins over `succeed`; "processing" settles later
 
 
 class RefundIn(BaseModel):
@@ -51,6 +53,7 @@ class RenewalIn(BaseModel):
 
 class DisputeIn(BaseModel):
     amount: int | None = None
+    stage: Literal["pre_dispute", "dispute", "pre_arbitration"] = "dispute"
 
 
 class BulkIn(BaseModel):
@@ -61,7 +64,15 @@ class BulkIn(BaseModel):
     business_id: str = BUSINESS_ID
     product_id: str = ONE_TIME_PRODUCT_ID
     customers: int | None = Field(None, ge=1)
+    status: str = "succeeded"
     metadata: dict[str, Any] | None = None
+    refund_every: int | None = Field(None, ge=1)
+    partial_refund_every: int | None = Field(None, ge=1)
+    partial_refund_amount: int | None = Field(None, ge=1)
+    dispute_every: int | None = Field(None, ge=1)
+    dispute_status: str = "dispute_lost"
+    dispute_stage: str = "dispute"
+    aftermath: timedelta = timedelta(days=2)
 
 
 class KeyIn(BaseModel):
@@ -92,6 +103,16 @@ class FaultIn(BaseModel):
 
 class EndpointOptions(BaseModel):
     field_set: FieldSet | None = None
+
+
+class RateLimitIn(BaseModel):
+    """Dodo's Tier 0 by default; `enabled: false` turns the limits off."""
+
+    enabled: bool = True
+    per_second: int = Field(40, ge=1)
+    per_minute: int = Field(240, ge=1)
+    second: float = Field(1.0, gt=0)
+    minute: float = Field(60.0, gt=0)
 
 
 @router.get("")
@@ -141,7 +162,14 @@ def renew(state: StateDep, subscription_id: str, body: RenewalIn) -> Json:
 
 @router.post("/payments/{payment_id}/disputes")
 def dispute(state: StateDep, payment_id: str, body: DisputeIn) -> Json:
-    return payloads.dispute(billing.open_dispute(state, payment_id, body.amount))
+    opened = billing.open_dispute(state, payment_id, body.amount, stage=body.stage)
+    return payloads.dispute(opened)
+
+
+@router.post("/disputes/{dispute_id}/stage/{stage}")
+def escalate(state: StateDep, dispute_id: str, stage: str) -> Json:
+    """Move a dispute on to `pre_arbitration` (or from `pre_dispute` to `dispute`)."""
+    return payloads.dispute(billing.escalate_dispute(state, dispute_id, stage))
 
 
 @router.post("/disputes/{dispute_id}/{status}")
@@ -151,10 +179,25 @@ def resolve(state: StateDep, dispute_id: str, status: str) -> Json:
     return payloads.dispute(billing.resolve_dispute(state, dispute_id, name))
 
 
+@router.post("/refunds/{refund_id}/{status}")
+def settle_refund(state: StateDep, refund_id: str, status: billing.RefundOutcome) -> Json:
+    """Finish a pending refund: `succeeded` or `failed`."""
+    settled = billing.settle_refund(state, refund_id, status)
+    with state.lock:
+        return payloads.refund(state.find_refund(refund_id)[0], settled)
+
+
 @router.post("/payments/bulk")
 def bulk(state: StateDep, body: BulkIn) -> Json:
+    """History with no webhooks; optionally every N-th payment refunded or disputed."""
     made = billing.create_payments(state, **body.model_dump())
-    return {"count": len(made), "first": made[0].payment_id, "last": made[-1].payment_id}
+    return {
+        "count": len(made),
+        "first": made[0].payment_id,
+        "last": made[-1].payment_id,
+        "refunds": sum(len(p.refund_ids) for p in made),
+        "disputes": sum(len(p.dispute_ids) for p in made),
+    }
 
 
 @router.post("/keys")
@@ -195,6 +238,32 @@ def set_down(state: StateDep, down: bool = True) -> Json:
 @router.post("/clock/advance")
 def advance_clock(state: StateDep, seconds: float) -> Json:
     return {"now": iso(state.clock.advance(timedelta(seconds=seconds)))}
+
+
+@router.get("/requests")
+def request_counts(state: StateDep) -> Json:
+    """API requests answered so far: total, 429s, by status and by `METHOD /route`."""
+    return state.requests.snapshot()
+
+
+@router.delete("/requests")
+def reset_requests(state: StateDep) -> Json:
+    state.requests.reset()
+    return state.requests.snapshot()
+
+
+@router.get("/rate-limit")
+def rate_limit(state: StateDep) -> Json:
+    return _rate_limit(state.options.rate_limit)
+
+
+@router.put("/rate-limit")
+def set_rate_limit(state: StateDep, body: RateLimitIn) -> Json:
+    """Change the limits from now on (`TIER_1` is 100/1000, `TIER_2` 500/5000)."""
+    fields = body.model_dump(exclude={"enabled"})
+    state.options.rate_limit = RateLimit(**fields) if body.enabled else None
+    state.limiter.reset()
+    return _rate_limit(state.options.rate_limit)
 
 
 @router.post("/webhooks/{webhook_id}/rotate")
@@ -260,4 +329,25 @@ def _message(m: Message) -> Json:
         "event_type": m.event.type,
         "attempts": m.attempts,
         "status": m.status,
+    }
+
+
+# Declared last: `/payments/{id}/refund` and `/payments/{id}/disputes` above must match first.
+@router.post("/payments/{payment_id}/{status}")
+def settle_payment(state: StateDep, payment_id: str, status: billing.SettledStatus) -> Json:
+    """Finish a processing payment: `succeeded`, `failed` or `cancelled`."""
+    settled = billing.settle_payment(state, payment_id, status)
+    with state.lock:
+        return payloads.payment(state.find_payment(payment_id)[0], settled)
+
+
+def _rate_limit(rule: RateLimit | None) -> Json:
+    if rule is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "per_second": rule.per_second,
+        "per_minute": rule.per_minute,
+        "second": rule.second,
+        "minute": rule.minute,
     }

@@ -36,6 +36,8 @@ def select(
 ) -> list[T]:
     """One page of `rows` inside the window. Dodo does not document its sort order; newest first
     is what its dashboard shows, and ties keep insertion order so pages never overlap."""
+    # Assumption: Dodo does not publish what a page past its cap answers; a 422, like any
+    # other out-of-range query parameter here.
     if max_page_number is not None and page_number > max_page_number:
         raise invalid(f"page_number may be at most {max_page_number}")
     low, high = gte and as_utc(gte), lte and as_utc(lte)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bantico.dodo_emulator.ratelimit import TIER_0, RateLimit
 from bantico.dodo_emulator.records import FieldSet
 
 # Posts one attempt and returns the status code: lets a test deliver into an app in the same
@@ -28,7 +29,11 @@ class EmulatorOptions:
     time_scale: float = 1.0  # multiplies every retry delay; 0.001 runs the schedule in ~27 s·10⁻³
     delivery_timeout: float = 15.0  # Dodo's timeout, connect and read together
     max_webhook_endpoints: int | None = 5  # "up to 5 webhook endpoints" (Sep 2025 docs)
-    max_page_number: int | None = None  # Dodo caps deep paging at an unpublished number
+    # Assumption: the SDK says page_number is "Capped to bound OFFSET-based deep pagination"
+    # without the number; 50 pages (5,000 rows at page_size 100) is a guess. None: no cap.
+    max_page_number: int | None = 50
+    # Dodo's Tier 0 unless a test or demo asks for another tier; None turns the limits off.
+    rate_limit: RateLimit | None = TIER_0
     public_url: str | None = None  # base of `checkout_url`; by default the request's own host
     secret_grace: timedelta = timedelta(hours=24)  # old secret still signs after a rotation
     sender: Sender | None = None  # instead of an HTTP POST; exceptions count as failures

@@ -1,5 +1,6 @@
-"""The emulator's whole state: keys, one ledger per (business, mode), options, faults, clock and
-webhook deliveries. One re-entrant lock guards the records; take it to read or change them."""
+"""The emulator's whole state: keys, one ledger per (business, mode), options, faults, clock,
+rate-limit counters, a request tally and webhook deliveries. One re-entrant lock guards the
+records; take it to read or change them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bantico.dodo_emulator.events import Event
 from bantico.dodo_emulator.faults import Faults
 from bantico.dodo_emulator.ids import new_id
 from bantico.dodo_emulator.options import EmulatorOptions
+from bantico.dodo_emulator.ratelimit import RateLimiter
 from bantico.dodo_emulator.records import (
     MODES,
     ApiKey,
@@ -25,11 +27,13 @@ from bantico.dodo_emulator.records import (
     Mode,
     Payment,
     Product,
+    Refund,
     SigningSecret,
     Subscription,
     WebhookEndpoint,
     new_signing_secret,
 )
+from bantico.dodo_emulator.traffic import RequestLog
 
 BUSINESS_ID = "bus_0EmuBusiness000000000"
 TEST_KEY = "emu_test_rw_0000000000000000"
@@ -50,6 +54,8 @@ class EmulatorState:
         self.keys: dict[str, ApiKey] = {}
         self.ledgers: dict[tuple[str, Mode], Ledger] = {}
         self.deliveries = Dispatcher(self.clock, self.options)
+        self.limiter = RateLimiter()  # applies `options.rate_limit`
+        self.requests = RequestLog()  # every API request answered, by route and status
         if seed_keys:
             self.add_key(TEST_KEY, mode="test")
             self.add_key(LIVE_KEY, mode="live")
@@ -145,6 +151,9 @@ class EmulatorState:
 
     def find_payment(self, payment_id: str) -> tuple[Ledger, Payment]:
         return cast(tuple[Ledger, Payment], self._find("payments", payment_id, "Payment"))
+
+    def find_refund(self, refund_id: str) -> tuple[Ledger, Refund]:
+        return cast(tuple[Ledger, Refund], self._find("refunds", refund_id, "Refund"))
 
     def find_checkout(self, session_id: str) -> tuple[Ledger, CheckoutSession]:
         return cast(tuple[Ledger, CheckoutSession], self._find("checkouts", session_id, "Session"))

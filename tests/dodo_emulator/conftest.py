@@ -15,6 +15,7 @@ from dodopayments import DodoPayments
 from bantico.dodo_emulator import (
     ONE_TIME_PRODUCT_ID,
     TEST_KEY,
+    TIER_2,
     EmulatorOptions,
     EmulatorState,
     RunningEmulator,
@@ -54,7 +55,9 @@ class Receiver:
 @pytest.fixture
 def options() -> EmulatorOptions:
     # Dodo's retry schedule, a thousand times faster: immediately, 5 ms, 300 ms, …
-    return EmulatorOptions(time_scale=0.001)
+    # Tier 2's limits (500/s, 5,000/min) stay out of the way of tests not about them, while
+    # every answer still goes through the limiter; test_rate_limits.py sets its own.
+    return EmulatorOptions(time_scale=0.001, rate_limit=TIER_2)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bantico.app import create_app
 from bantico.config import Settings
 from bantico.dodo_emulator.options import EmulatorOptions
+from bantico.dodo_emulator.ratelimit import TIER_2
 from bantico.dodo_emulator.server import RunningEmulator, run_emulator
 from bantico.dodo_emulator.state import EmulatorState
 from tests.support.servers import serve
@@ -20,8 +21,10 @@ from tests.support.servers import serve
 
 @pytest.fixture
 def emulator() -> Iterator[RunningEmulator]:
-    # Dodo's retry schedule, a thousand times faster.
-    with EmulatorState(EmulatorOptions(time_scale=0.001)) as state, run_emulator(state) as running:
+    # Dodo's retry schedule, a thousand times faster; Dodo's Tier 2 rate limit (the tests of the
+    # limit itself pick Tier 0) and its page-number cap.
+    options = EmulatorOptions(time_scale=0.001, rate_limit=TIER_2)
+    with EmulatorState(options) as state, run_emulator(state) as running:
         yield running
 
 
