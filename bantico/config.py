@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     dodo_live_url: str = "https://live.dodopayments.com"
     dodo_sync_interval_seconds: int = Field(default=300, ge=0)
     dodo_backfill_days: int = Field(default=90, ge=0, le=3650)
+    # Dodo's Tier 0 allowance (docs/dodo.md §1); raise both after Dodo upgrades the account.
+    dodo_rate_per_minute: int = Field(default=240, ge=1, le=100_000)
+    dodo_rate_burst: int = Field(default=40, ge=1, le=10_000)
     # How often each server process rolls new events up for the reports (0: never; the
     # reports stay exact either way, reading what is not rolled up from the events).
     report_rollup_interval_seconds: float = Field(default=10.0, ge=0)

@@ -5,9 +5,10 @@ from bantico.attribution.models import Attribution, Credit
 from bantico.dashboard.models import DashboardJob
 from bantico.db import Base
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.integrations.rate_limit import RateBucket
 from bantico.leases import Lease
 from bantico.links.models import Campaign, Lead, Link
-from bantico.payments.models import Dispute, Payment, Refund
+from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
 from bantico.projects.models import Project, SecretKey
 from bantico.reports.models import RollupProgress, VisitorDay
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
@@ -28,7 +29,9 @@ __all__ = [
     "LoginFailure",
     "LoginSession",
     "Payment",
+    "PaymentSubscription",
     "Project",
+    "RateBucket",
     "Refund",
     "RollupProgress",
     "SecretKey",

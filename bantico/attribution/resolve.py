@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bantico.attribution import metadata
 from bantico.attribution.models import Attribution
 from bantico.links.models import Campaign, Lead, Link
-from bantico.payments.models import Payment
+from bantico.payments.models import Payment, PaymentSubscription
 from bantico.projects.models import Project
 from bantico.tracking.models import Identity, Touch, Visitor, VisitSession
 from bantico.tracking.schemas import normalise_email
@@ -168,6 +168,17 @@ def _earlier(session: Session, payment: Payment, *conditions: Any) -> Attributio
     ).scalar_one_or_none()
 
 
+def _subscriptions(session: Session, payment: Payment) -> list[str]:
+    found = session.execute(
+        select(PaymentSubscription.subscription_id)
+        .where(PaymentSubscription.payment_id == payment.id)
+        .order_by(PaymentSubscription.subscription_id)
+    ).scalars()
+    return list(
+        dict.fromkeys([*([payment.subscription_id] if payment.subscription_id else []), *found])
+    )
+
+
 def _inherit(out: Outcome, source: Attribution, confidence: float, detail: str) -> None:
     out.inherited_from, out.visitor_id = source.payment_id, source.visitor_id
     if out.method == "none":
@@ -201,16 +212,20 @@ def _from_session(
                 f"{project.attribution_window_days}-day window before the payment.",
             )
         return
-    if payment.subscription_id and payment.charge_type != "new":
-        first = _earlier(session, payment, Payment.subscription_id == payment.subscription_id)
+    subscriptions = _subscriptions(session, payment)
+    if subscriptions and payment.charge_type != "new":
+        paid_for_them = select(PaymentSubscription.payment_id).where(
+            PaymentSubscription.project_id == payment.project_id,
+            PaymentSubscription.subscription_id.in_(subscriptions),
+        )
+        first = _earlier(session, payment, Payment.id.in_(paid_for_them))
         if first is not None:
             _inherit(
                 out,
                 first,
                 1.0,
-                f"This is a renewal of subscription "
-                f"{payment.subscription_id}; it inherits the attribution of the "
-                "subscription's first payment.",
+                f"This is a renewal of subscription {', '.join(subscriptions)}; it inherits the "
+                "attribution of the subscription's first payment.",
             )
             return
     if payment.customer_id:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,16 +21,13 @@ from bantico.dashboard.models import DashboardJob
 from bantico.db import session_scope, utcnow
 from bantico.errors import BanticoError
 from bantico.ids import new_id
-from bantico.integrations.dodo.sync import run_sync
-from bantico.leases import acquire, release
+from bantico.integrations.dodo.scheduler import run_pass
 
 log = logging.getLogger("bantico.dashboard")
 
 DODO_SYNC = "dodo_sync"
 STALE_AFTER = timedelta(minutes=10)  # no heartbeat for this long: the process died
-LEASE_TTL = timedelta(minutes=30)
-LEASE_WAIT_SECONDS = 15 * 60
-LEASE_POLL_SECONDS = 2.0
+LEASE_WAIT_SECONDS = 5 * 60
 ACTIVE = ("waiting", "running")
 
 
@@ -109,40 +105,36 @@ def _summary(counts: dict[str, int]) -> str:
 def run_dodo_sync_job(
     factory: sessionmaker[Session], settings: Settings, project_id: str, job_id: str
 ) -> None:
-    """Wait for the project's sync lease, run the sync, and record progress on the job."""
-    lease, holder = f"dodo-sync:{project_id}", f"dashboard:{job_id}"
-    held = False
+    """Wait for the project's sync lease, run one pass, and record progress on the job."""
     try:
-        deadline = time.monotonic() + LEASE_WAIT_SECONDS
-        while True:
-            with session_scope(factory) as session:
-                held = acquire(session, lease, holder, LEASE_TTL)
-            if held:
-                break
-            if time.monotonic() > deadline:
-                raise BanticoError("another sync kept running for too long; try again later")
-            _update(factory, job_id, stage="waiting")  # heartbeat while another sync runs
-            time.sleep(LEASE_POLL_SECONDS)
-        counts = {"payments": 0, "refunds": 0, "disputes": 0}
-        _update(factory, job_id, state="running", stage="payments", progress=dict(counts))
+        counts: dict[str, int] = {}
 
         def progress(stage: str, count: int) -> None:
             counts[stage] = counts.get(stage, 0) + count
-            with session_scope(factory) as session:
-                acquire(session, lease, holder, LEASE_TTL)  # renew while pages keep coming
-            _update(factory, job_id, stage=stage, progress=dict(counts))
+            _update(factory, job_id, state="running", stage=stage, progress=dict(counts))
 
-        report = run_sync(factory, settings, project_id, progress=progress)
-        result = {k: v for k, v in report.as_dict().items() if isinstance(v, int)}
-        _update(
-            factory, job_id, state="done", stage=None, progress=result, message=_summary(result)
+        report = run_pass(
+            factory,
+            settings,
+            project_id,
+            f"dashboard:{job_id}",
+            wait=LEASE_WAIT_SECONDS,
+            on_wait=lambda: _update(factory, job_id, stage="waiting"),  # heartbeat meanwhile
+            progress=progress,
         )
+        if report is None:
+            raise BanticoError("another sync kept running for too long; try again later")
+        result = {k: v for k, v in report.as_dict().items() if isinstance(v, int)}
+        message = _summary(result)
+        if report.errors:
+            message += " Dodo did not answer everything: " + "; ".join(
+                f"{k}: {v}" for k, v in report.errors.items()
+            )
+        elif report.more:
+            message += " The rest of the history continues in the background."
+        _update(factory, job_id, state="done", stage=None, progress=result, message=message)
     except BanticoError as error:
         _update(factory, job_id, state="failed", message=error.message)
     except Exception as error:
         log.exception("dashboard.sync.failed", extra={"project": project_id})
         _update(factory, job_id, state="failed", message=f"The sync stopped: {error}")
-    finally:
-        if held:
-            with session_scope(factory) as session:
-                release(session, lease, holder)

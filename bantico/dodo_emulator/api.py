@@ -126,7 +126,7 @@ def list_payments(
     brand_id: str | None = None,
     currency: str | None = None,
 ) -> JSONResponse:
-    """Items are `PaymentListResponse`: no settlement, tax, billing or refunds (DODO.md §4)."""
+    """Items are `PaymentListResponse`: no settlement, tax, billing or refunds (docs/dodo.md §4)."""
     ledger = caller.ledger
     tests: list[Callable[[Payment], bool]] = []
     if status is not None:

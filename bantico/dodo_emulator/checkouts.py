@@ -105,7 +105,7 @@ def create_checkout(
 def find_or_create_customer(
     state: EmulatorState, ledger: Ledger, email: str, name: str | None = None
 ) -> Customer:
-    """A checkout with a known email reuses that customer (observed live, DODO.md §6)."""
+    """A checkout with a known email reuses that customer (observed live, docs/dodo.md §6)."""
     with state.lock:
         wanted = email.strip().lower()
         for existing in ledger.customers.values():

@@ -24,7 +24,7 @@ from bantico.dodo_emulator.records import WebhookEndpoint
 
 log = logging.getLogger("bantico.dodo_emulator")
 
-USER_AGENT = "Svix-Webhooks/rolling"  # what live deliveries carry (DODO.md §2)
+USER_AGENT = "Svix-Webhooks/rolling"  # what live deliveries carry (docs/dodo.md §2)
 RESERVED_HEADERS = frozenset(
     {
         "webhook-id",

@@ -30,5 +30,6 @@ def invalid(message: str, code: str = "INVALID_REQUEST") -> DodoError:
 
 
 def unauthorized() -> DodoError:
-    # A read-only key on a write, and a key on the wrong host, get 401 with no body (DODO.md §1).
+    # A read-only key on a write, and a key on the wrong host, get 401 with no body
+    # (docs/dodo.md §1).
     return DodoError(401, "UNAUTHORIZED", "", has_body=False)

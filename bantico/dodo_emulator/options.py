@@ -22,7 +22,7 @@ DODO_RETRY_SCHEDULE: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 3
 class EmulatorOptions:
     # "new" sends the SDK 1.123 Payment fields; "old" omits the fields older payloads lack.
     field_set: FieldSet = "new"
-    # Whether renewal payments copy the subscription's metadata is not documented (DODO.md §6);
+    # Whether renewal payments copy the subscription's metadata is not documented (docs/dodo.md §6);
     # the pessimistic default makes consumers exercise their fallback chain.
     renewal_copies_metadata: bool = False
     retry_schedule: tuple[float, ...] = DODO_RETRY_SCHEDULE

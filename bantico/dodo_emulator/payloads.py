@@ -1,7 +1,7 @@
 """JSON shapes of Dodo's objects (SDK 1.123.0 `types/`), built from the emulator's records.
 
 Webhook `data` adds `payload_type`, which real deliveries still carry although the SDK models
-dropped it in Jan 2026 (DODO.md §2).
+dropped it in Jan 2026 (docs/dodo.md §2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`/webhooks`: endpoint management with an API key, as Dodo's CLI does it (DODO.md §3)."""
+"""`/webhooks`: endpoint management with an API key, as Dodo's CLI does it (docs/dodo.md §3)."""
 
 from __future__ import annotations
 

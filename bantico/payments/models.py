@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bantico.db import Base, utcnow
@@ -50,7 +50,26 @@ class Payment(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     received_via: Mapped[str] = mapped_column(String(10))
+    # Stored from a list item (no settlement, tax or is_update_payment_method): to be read in
+    # full by id (docs/dodo.md §4).
+    details_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When polling last read it by id to see whether it left an unresolved status.
+    checked_at: Mapped[datetime | None]
     raw: Mapped[dict[str, Any]]
+
+
+class PaymentSubscription(Base):
+    """Every subscription a payment pays for: a multi-subscription payment names several and no
+    single `subscription_id`, and each of their renewals inherits its attribution."""
+
+    __tablename__ = "payment_subscriptions"
+    __table_args__ = (Index(None, "project_id", "subscription_id"),)
+
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
 
 
 class Refund(Base):
@@ -75,11 +94,12 @@ class Refund(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[datetime | None]
     raw: Mapped[dict[str, Any]]
 
 
 class Dispute(Base):
-    """A dispute; a lost one takes its amount out of revenue."""
+    """A dispute; whether its amount leaves revenue depends on its status (payments/rules.py)."""
 
     __tablename__ = "disputes"
     __table_args__ = (
@@ -94,9 +114,12 @@ class Dispute(Base):
     provider_dispute_id: Mapped[str] = mapped_column(String(64))
     provider_payment_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str | None] = mapped_column(String(30))
     amount: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
-    lost: Mapped[bool] = mapped_column(default=False)
+    # Whether the disputed amount is out of revenue now: set from `status` by the rules.
+    subtracted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    checked_at: Mapped[datetime | None]
     raw: Mapped[dict[str, Any]]

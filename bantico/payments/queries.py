@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -12,7 +13,7 @@ from bantico.attribution.explain import explain
 from bantico.attribution.models import Attribution
 from bantico.errors import NotFound
 from bantico.money import format_amount
-from bantico.payments import schemas
+from bantico.payments import rules, schemas
 from bantico.payments.models import Dispute, Payment, Refund
 
 
@@ -32,7 +33,7 @@ def _refunds_by_payment(
         for refund in session.execute(
             select(Refund)
             .where(Refund.project_id == project_id, Refund.provider_payment_id.in_(payment_ids))
-            .order_by(Refund.created_at)
+            .order_by(Refund.created_at, Refund.id)
         ).scalars():
             found[refund.provider_payment_id].append(refund)
     return found
@@ -144,15 +145,23 @@ def get_payment(session: Session, project_id: str, payment_id: str) -> schemas.P
     )
     attribution = session.get(Attribution, payment.id)
     base = _out(payment, refunds, attribution)
+    counted = dict(
+        zip(
+            [r.id for r in refunds if r.status == "succeeded"],
+            rules.refund_amounts(payment.total_amount, refunds),
+            strict=True,
+        )
+    )
     return schemas.PaymentDetail(
         **base.model_dump(),
-        explanation=explain(payment, attribution),
+        explanation=explain(payment, attribution) + money_lines(payment, refunds, disputes),
         trace=list(attribution.trace or []) if attribution else [],
         refunds=[
             schemas.RefundOut(
                 refund_id=r.provider_refund_id,
                 status=r.status,
                 amount=money(r.amount, r.currency),
+                counted=money(counted.get(r.id), r.currency or payment.currency),
                 is_partial=r.is_partial,
                 reason=r.reason,
                 created_at=r.created_at,
@@ -163,11 +172,66 @@ def get_payment(session: Session, project_id: str, payment_id: str) -> schemas.P
             schemas.DisputeOut(
                 dispute_id=d.provider_dispute_id,
                 status=d.status,
+                stage=d.stage,
                 amount=money(d.amount, d.currency),
-                lost=d.lost,
+                subtracted=d.subtracted,
+                rule=rules.dispute_rule(d.status).words,
                 created_at=d.created_at,
             )
             for d in disputes
         ],
         raw=payment.raw,
     )
+
+
+def money_lines(payment: Payment, refunds: list[Refund], disputes: Sequence[Dispute]) -> list[str]:
+    """The revenue rules that applied to this payment, in words."""
+    lines = []
+    counted = iter(rules.refund_amounts(payment.total_amount, refunds))
+    for refund in refunds:
+        if refund.status != "succeeded":
+            lines.append(
+                f"Refund {refund.provider_refund_id} is {refund.status}: not taken out of "
+                "revenue unless it succeeds."
+            )
+            continue
+        amount = next(counted)
+        currency = refund.currency or payment.currency
+        if amount is None:
+            lines.append(
+                f"Refund {refund.provider_refund_id} is partial and Dodo sent no amount: it is "
+                "read from Dodo by id and counts once its amount is known."
+            )
+        elif refund.amount is None:
+            lines.append(
+                f"Refund {refund.provider_refund_id} is a full refund sent without an amount: it "
+                f"takes what was left of the payment, {format_amount(amount, currency)}."
+            )
+        else:
+            lines.append(
+                f"Refund {refund.provider_refund_id} took {format_amount(amount, currency)} out "
+                "of revenue."
+            )
+    for dispute in disputes:
+        disputed = (
+            format_amount(dispute.amount, dispute.currency or payment.currency)
+            if dispute.amount is not None
+            else "the whole payment"
+        )
+        rule = rules.dispute_rule(dispute.status).words
+        line = f"Dispute {dispute.provider_dispute_id} ({disputed}) is {rule}."
+        if dispute.subtracted and rules.is_rdr(dispute.raw):
+            line += (
+                " It was resolved by Visa RDR, which refunds the cardholder: the amount is "
+                "taken only once, with any refund."
+            )
+        lines.append(line)
+    if payment.refunded_amount or payment.disputed_amount:
+        kept = payment.total_amount - min(
+            payment.total_amount, payment.refunded_amount + payment.disputed_amount
+        )
+        lines.append(
+            f"Revenue kept from this payment: {format_amount(kept, payment.currency)} of "
+            f"{format_amount(payment.total_amount, payment.currency)}."
+        )
+    return lines

@@ -16,6 +16,9 @@ class RefundOut(ApiModel):
     refund_id: str
     status: str
     amount: Money | None
+    # What it takes out of revenue: its amount, or for a full refund sent without one, what
+    # the other refunds left; None while a partial refund's amount is being read from Dodo.
+    counted: Money | None
     is_partial: bool
     reason: str | None
     created_at: datetime
@@ -24,8 +27,10 @@ class RefundOut(ApiModel):
 class DisputeOut(ApiModel):
     dispute_id: str
     status: str
+    stage: str | None
     amount: Money | None
-    lost: bool
+    subtracted: bool  # whether its amount is out of revenue now
+    rule: str  # the revenue rule its status follows, in words
     created_at: datetime
 
 

@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bantico.attribution.models import Attribution
 from bantico.attribution.service import attribute
 from bantico.db import insert_ignoring_conflicts
-from bantico.payments.models import Dispute, Payment, Refund
+from bantico.payments import rules
+from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class PaymentIn:
     charge_type: str | None = None
     is_update_payment_method: bool | None = None
     payment_metadata: dict[str, Any] = field(default_factory=dict)
+    # Every subscription it pays for (a multi-subscription payment has no `subscription_id`).
+    subscription_ids: tuple[str, ...] = ()
+    # True for a list item, which lacks settlement and tax: it is read in full later.
+    details_pending: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class DisputeIn:
     raw: dict[str, Any]
     amount: int | None = None
     currency: str | None = None
+    stage: str | None = None
 
 
 ATTRIBUTION_INPUTS = {
@@ -74,27 +80,51 @@ ATTRIBUTION_INPUTS = {
     "customer_email",
     "customer_id",
     "subscription_id",
+    "subscription_ids",
     "created_at",
 }
 
 
-def revenue_exclusion(payment: Payment) -> str | None:
-    """Why a payment is not revenue (PRODUCT.md decisions), or None when it is."""
-    if payment.status != "succeeded":
-        return f"status is {payment.status}"
-    if payment.is_update_payment_method:
-        return "only updates the payment method"
-    if payment.total_amount <= 0:
-        return "zero amount (e.g. a free trial)"
-    return None
+def _fields(data: Any, *skip: str) -> dict[str, Any]:
+    return {k: v for k, v in asdict(data).items() if v is not None and k not in skip}
+
+
+def _link_subscriptions(session: Session, payment: Payment, ids: tuple[str, ...]) -> bool:
+    """Record every subscription the payment pays for; True when one was new."""
+    ids = tuple(dict.fromkeys(i for i in (*ids, payment.subscription_id) if i))
+    if not ids:
+        return False
+    known = set(
+        session.execute(
+            select(PaymentSubscription.subscription_id).where(
+                PaymentSubscription.payment_id == payment.id
+            )
+        ).scalars()
+    )
+    new = [i for i in ids if i not in known]
+    for subscription_id in new:
+        session.add(
+            PaymentSubscription(
+                payment_id=payment.id,
+                subscription_id=subscription_id,
+                project_id=payment.project_id,
+            )
+        )
+    if new:
+        session.flush()
+    return bool(new)
 
 
 def store_payment(session: Session, project_id: str, data: PaymentIn, via: str) -> Payment:
-    """Insert the payment once; later reports fill in what earlier ones did not say."""
-    values = {k: v for k, v in asdict(data).items() if v is not None}
+    """Insert the payment once; later reports fill in what earlier ones did not say. A list
+    item never overwrites what a full read said, and a status never moves back."""
+    values = _fields(data, "subscription_ids", "details_pending")
     session.execute(
         insert_ignoring_conflicts(session, Payment).values(
-            project_id=project_id, received_via=via, **values
+            project_id=project_id,
+            received_via=via,
+            details_pending=bool(data.details_pending),
+            **values,
         )
     )
     payment = session.execute(
@@ -106,18 +136,29 @@ def store_payment(session: Session, project_id: str, data: PaymentIn, via: str) 
         )
         .with_for_update()
     ).scalar_one()
+    full_before = not payment.details_pending and payment.settlement_amount is not None
+    values["status"] = rules.payment_status(payment.status, data.status)
+    status_changed = values["status"] != payment.status
     changed = set()
     for name, value in values.items():
-        if name == "raw" and via == "sync" and payment.received_via == "webhook":
-            continue  # the webhook's full payload says more than a list item
+        if name == "raw" and data.details_pending and full_before:
+            continue  # the full payment says more than a list item
         if getattr(payment, name) != value:
             setattr(payment, name, value)
             changed.add(name)
+    if data.details_pending is False:
+        payment.details_pending = False
+    elif data.details_pending and (status_changed or not full_before):
+        payment.details_pending = True
+    if _link_subscriptions(session, payment, data.subscription_ids):
+        changed.add("subscription_ids")
     payment.is_update_payment_method = bool(payment.is_update_payment_method)
-    payment.excluded_reason = revenue_exclusion(payment)
+    payment.excluded_reason = rules.revenue_exclusion(payment)
     payment.counts_as_revenue = payment.excluded_reason is None
+    if payment.details_pending and not payment.counts_as_revenue:
+        payment.details_pending = False  # nothing a full read would add to revenue
     session.flush()
-    settle_refunds(session, project_id, payment.provider, payment.provider_payment_id)
+    settle(session, payment)
     if session.get(Attribution, payment.id) is None:
         attribute(session, payment, f"payment received by {via}")
     elif changed & ATTRIBUTION_INPUTS:
@@ -129,75 +170,101 @@ def store_payment(session: Session, project_id: str, data: PaymentIn, via: str) 
     return payment
 
 
-def store_refund(session: Session, project_id: str, data: RefundIn) -> Refund:
-    values = {k: v for k, v in asdict(data).items() if v is not None}
-    session.execute(
-        insert_ignoring_conflicts(session, Refund).values(project_id=project_id, **values)
-    )
-    refund = session.execute(
-        select(Refund).where(
-            Refund.project_id == project_id,
-            Refund.provider == data.provider,
-            Refund.provider_refund_id == data.provider_refund_id,
-        )
-    ).scalar_one()
-    for name, value in values.items():
-        setattr(refund, name, value)
-    session.flush()
-    settle_refunds(session, project_id, data.provider, data.provider_payment_id)
-    return refund
-
-
-def store_dispute(session: Session, project_id: str, data: DisputeIn) -> Dispute:
-    values = {k: v for k, v in asdict(data).items() if v is not None}
-    session.execute(
-        insert_ignoring_conflicts(session, Dispute).values(project_id=project_id, **values)
-    )
-    dispute = session.execute(
-        select(Dispute).where(
-            Dispute.project_id == project_id,
-            Dispute.provider == data.provider,
-            Dispute.provider_dispute_id == data.provider_dispute_id,
-        )
-    ).scalar_one()
-    for name, value in values.items():
-        setattr(dispute, name, value)
-    dispute.lost = dispute.lost or data.status == "dispute_lost"
-    session.flush()
-    settle_refunds(session, project_id, data.provider, data.provider_payment_id)
-    return dispute
-
-
-def settle_refunds(session: Session, project_id: str, provider: str, payment_id: str) -> None:
-    """What refunds and lost disputes took back, in the payment's currency and, in proportion,
-    in its settlement currency (refunds are reported in the customer's currency)."""
-    payment = session.execute(
+def _payment_of(
+    session: Session, project_id: str, provider: str, payment_id: str
+) -> Payment | None:
+    return session.execute(
         select(Payment).where(
             Payment.project_id == project_id,
             Payment.provider == provider,
             Payment.provider_payment_id == payment_id,
         )
     ).scalar_one_or_none()
-    if payment is None:
-        return  # a refund before its payment: settled when the payment arrives
-    refunded = session.execute(
-        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+
+
+def store_refund(session: Session, project_id: str, data: RefundIn) -> Refund:
+    values = _fields(data)
+    session.execute(
+        insert_ignoring_conflicts(session, Refund).values(project_id=project_id, **values)
+    )
+    refund = session.execute(
+        select(Refund)
+        .where(
             Refund.project_id == project_id,
-            Refund.provider == provider,
-            Refund.provider_payment_id == payment_id,
-            Refund.status == "succeeded",
+            Refund.provider == data.provider,
+            Refund.provider_refund_id == data.provider_refund_id,
         )
+        .with_for_update()
     ).scalar_one()
-    disputed = session.execute(
-        select(func.coalesce(func.sum(Dispute.amount), 0)).where(
+    values["status"] = rules.refund_status(refund.status, data.status)
+    for name, value in values.items():
+        setattr(refund, name, value)
+    session.flush()
+    payment = _payment_of(session, project_id, data.provider, data.provider_payment_id)
+    if payment is not None:
+        settle(session, payment)
+    return refund
+
+
+def store_dispute(session: Session, project_id: str, data: DisputeIn) -> Dispute:
+    values = _fields(data)
+    session.execute(
+        insert_ignoring_conflicts(session, Dispute).values(project_id=project_id, **values)
+    )
+    dispute = session.execute(
+        select(Dispute)
+        .where(
             Dispute.project_id == project_id,
-            Dispute.provider == provider,
-            Dispute.provider_payment_id == payment_id,
-            Dispute.lost.is_(True),
+            Dispute.provider == data.provider,
+            Dispute.provider_dispute_id == data.provider_dispute_id,
         )
+        .with_for_update()
     ).scalar_one()
-    payment.refunded_amount, payment.disputed_amount = int(refunded or 0), int(disputed or 0)
-    taken = min(payment.total_amount, payment.refunded_amount + payment.disputed_amount)
+    if not rules.dispute_moves(dispute.stage, dispute.status, data.stage, data.status):
+        values.pop("status")
+        values.pop("stage", None)
+    for name, value in values.items():
+        setattr(dispute, name, value)
+    dispute.subtracted = rules.dispute_rule(dispute.status).subtracts
+    session.flush()
+    payment = _payment_of(session, project_id, data.provider, data.provider_payment_id)
+    if payment is not None:
+        settle(session, payment)
+    return dispute
+
+
+def settle(session: Session, payment: Payment) -> None:
+    """What refunds and disputes took back, in the payment's currency and, in proportion, in
+    its settlement currency (refunds are reported in the customer's currency). A refund or
+    dispute that arrived before its payment is counted here when the payment arrives."""
+    refunds = session.execute(
+        select(Refund)
+        .where(
+            Refund.project_id == payment.project_id,
+            Refund.provider == payment.provider,
+            Refund.provider_payment_id == payment.provider_payment_id,
+        )
+        .order_by(Refund.created_at, Refund.id)
+    ).scalars()
+    refunded = sum(a or 0 for a in rules.refund_amounts(payment.total_amount, refunds))
+    disputes = session.execute(
+        select(Dispute).where(
+            Dispute.project_id == payment.project_id,
+            Dispute.provider == payment.provider,
+            Dispute.provider_payment_id == payment.provider_payment_id,
+            Dispute.subtracted.is_(True),
+        )
+    ).scalars()
+    # A dispute without an amount (Dodo always sends one) is taken as the whole payment.
+    disputed = rdr = 0
+    for dispute in disputes:
+        amount = dispute.amount if dispute.amount is not None else payment.total_amount
+        if rules.is_rdr(dispute.raw):
+            rdr += amount
+        else:
+            disputed += amount
+    taken = rules.taken_back(refunded, disputed, rdr, payment.total_amount)
+    payment.refunded_amount, payment.disputed_amount = refunded, taken - min(taken, refunded)
     settled = (
         payment.settlement_amount if payment.settlement_amount is not None else payment.total_amount
     )

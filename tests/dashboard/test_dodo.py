@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dodopayments import DodoPayments
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from bantico.dashboard import jobs
 from bantico.dashboard.models import DashboardJob
 from bantico.db import utcnow
-from bantico.dodo_emulator import checkouts
+from bantico.dodo_emulator import billing, checkouts
 from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import (
     INVALID_KEY,
@@ -23,6 +24,7 @@ from bantico.dodo_emulator.state import (
     TEST_READ_ONLY_KEY,
 )
 from bantico.integrations.dodo.models import DodoIntegration
+from bantico.integrations.dodo.sync import run_sync
 from bantico.leases import acquire, release
 from tests.conftest import Project
 from tests.dashboard.conftest import Admin, csrf_of, log_in, post_form
@@ -60,7 +62,7 @@ def wait_for_sync(dash: TestClient, project: Project, timeout: float = 20) -> st
     deadline = time.monotonic() + timeout
     while True:
         partial = dash.get(page_url(project) + "/sync").text
-        if "hx-trigger" not in partial:
+        if 'hx-trigger="every 1s"' not in partial:  # no job running (a backfill polls slower)
             return partial
         assert time.monotonic() < deadline, partial
         time.sleep(0.1)
@@ -197,6 +199,29 @@ def test_a_sync_whose_process_died_can_be_started_again(
     )
     session.commit()
     partial = dash.get(page_url(project) + "/sync").text
-    assert "stopped without finishing" in partial and "hx-trigger" not in partial
+    assert "stopped without finishing" in partial and "every 1s" not in partial
     post_form(dash, page_url(project), page_url(project) + "/sync")
     assert "Sync finished" in wait_for_sync(dash, project)
+
+
+def test_the_page_shows_the_backfill_and_what_dodo_did_not_answer(
+    dash: TestClient, bantico: Bantico, project: Project, emulator: RunningEmulator
+) -> None:
+    now = datetime.now(UTC)
+    billing.create_payments(
+        emulator.state, 60, start=now - timedelta(days=30), end=now - timedelta(days=1)
+    )
+    connect(dash, project, TEST_READ_ONLY_KEY)
+    factory, settings = bantico.app.state.sessionmaker, bantico.settings
+    emulator.state.faults.inject(500, count=1000, path="/disputes", method="GET")
+    run_sync(factory, settings, project.id, sleep=lambda _s: None)
+    page = html.unescape(dash.get(page_url(project)).text)
+    assert "History backfill:</strong> listing history (60 payments, 0 refunds, 0 disputes" in page
+    assert "left at 5000 requests a minute" in page
+    assert "disputes: Dodo failed to list disputes (500)" in page
+
+    emulator.state.faults.clear()
+    run_sync(factory, settings, project.id, sleep=lambda _s: None, budget=None)
+    page = html.unescape(dash.get(page_url(project)).text)
+    assert "History backfill" not in page and "failed to list" not in page
+    assert "60 payments, 0 refunds, 0 disputes" in page

@@ -188,14 +188,18 @@ def test_a_payment_page_explains_its_attribution(
     # Refunds and disputes.
     assert "<code>ref_a</code>" in page.text and "10.00 USD" in page.text
     assert "succeeded (partial)" in page.text
-    assert "<code>dsp_a</code>" in page.text and "lost: taken out of revenue" in page.text
+    assert "<code>dsp_a</code>" in page.text
+    assert "lost: the disputed amount is taken out of revenue" in page.text
     # The support summary: plain text, ready to copy, without the customer's email.
     summary = re.search(r'<textarea id="support-text"[^>]*>(.*?)</textarea>', page.text, re.S)
     assert summary is not None and 'data-copy="support-text"' in page.text
     support_text = html.unescape(summary.group(1))
     assert "Payment pay_a from dodo, live mode, status succeeded" in support_text
     assert "Attribution: metadata" in support_text and "Refund ref_a: succeeded" in support_text
-    assert "Dispute dsp_a: dispute_lost, 39.00 USD (lost)" in support_text
+    assert (
+        "Dispute dsp_a: dispute_lost, 39.00 USD — lost: the disputed amount is taken out"
+        in support_text
+    )
     assert "Explanation:\n- Payment pay_a of 49.00 USD" in support_text
     assert "alice@example.com" not in support_text.lower()
     # The raw payload, collapsed.

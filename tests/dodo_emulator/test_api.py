@@ -74,7 +74,7 @@ def test_pages_are_zero_based_and_the_auto_paginator_skips_page_one(
     assert [len(page) for page in pages] == [10, 10, 5]
     assert ids == [p.payment_id for p in reversed(made)]  # newest first, nothing repeated
 
-    # The SDK's paginator asks for page 2 after page 0 (DODO.md §4): page manually.
+    # The SDK's paginator asks for page 2 after page 0 (docs/dodo.md §4): page manually.
     assert len({p.payment_id for p in client.payments.list(page_size=10)}) == 15
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
+from bantico.config import Settings
 from bantico.dashboard import jobs
 from bantico.dashboard.auth import ProjectContext
 from bantico.dashboard.forms import FormData
@@ -15,19 +16,20 @@ from bantico.dashboard.render import flash, project_url, redirect, render, rende
 from bantico.deps import SessionDep, SettingsDep
 from bantico.errors import BanticoError
 from bantico.integrations.dodo import connect as service
+from bantico.integrations.dodo.endpoint import webhook_url
 from bantico.projects.models import Project
 
 router = APIRouter(include_in_schema=False)
 PAGE = "settings/integrations/dodo"
 
 
-def sync_context(session: Session, project: Project) -> dict[str, Any]:
+def sync_context(session: Session, settings: Settings, project: Project) -> dict[str, Any]:
     job = jobs.latest_job(session, project.id, jobs.DODO_SYNC)
     return {
         "job": job,
         "job_active": jobs.is_active(job),
         "job_abandoned": jobs.is_abandoned(job),
-        "dodo": service.status(session, project.id),
+        "dodo": service.status(session, settings, project.id),
     }
 
 
@@ -45,8 +47,8 @@ def _page(
         status_code=status_code,
         section="settings",
         error=error,
-        webhook_url=service.webhook_url(request.app.state.settings, project.id),
-        **sync_context(session, project),
+        webhook_url=webhook_url(request.app.state.settings, project.id),
+        **sync_context(session, request.app.state.settings, project),
     )
 
 
@@ -103,7 +105,7 @@ def dodo_sync(
     request: Request, scope: ProjectContext, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Start a sync in the background (or join the running one) and show its status."""
-    if not service.status(session, scope.project.id)["connected"]:
+    if not service.status(session, settings, scope.project.id)["connected"]:
         response = redirect(project_url(scope.project, PAGE))
         flash(request, response, "Connect Dodo Payments before syncing.", "error")
         return response
@@ -112,11 +114,17 @@ def dodo_sync(
     if created:
         jobs.launch_dodo_sync(request.app.state.sessionmaker, settings, job)
     if request.headers.get("hx-request"):
-        return render_fragment(request, "_dodo_sync.html", **sync_context(session, scope.project))
+        return render_fragment(
+            request, "_dodo_sync.html", **sync_context(session, settings, scope.project)
+        )
     return redirect(project_url(scope.project, PAGE))
 
 
 @router.get(f"/app/p/{{project_id}}/{PAGE}/sync")
-def dodo_sync_status(request: Request, scope: ProjectContext, session: SessionDep) -> Response:
+def dodo_sync_status(
+    request: Request, scope: ProjectContext, session: SessionDep, settings: SettingsDep
+) -> Response:
     """The status partial that the page polls while a sync runs."""
-    return render_fragment(request, "_dodo_sync.html", **sync_context(session, scope.project))
+    return render_fragment(
+        request, "_dodo_sync.html", **sync_context(session, settings, scope.project)
+    )

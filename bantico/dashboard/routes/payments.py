@@ -255,10 +255,7 @@ def support_summary(project: Project, payment: schemas.PaymentDetail, link: Link
         lines.append(f"Refund {refund.refund_id}: {refund.status}, {amount}")
     for dispute in payment.disputes:
         amount = dispute.amount.formatted if dispute.amount else "unknown amount"
-        lines.append(
-            f"Dispute {dispute.dispute_id}: {dispute.status}, {amount}"
-            + (" (lost)" if dispute.lost else "")
-        )
+        lines.append(f"Dispute {dispute.dispute_id}: {dispute.status}, {amount} — {dispute.rule}")
     lines.append("")
     lines.append("Explanation:")
     lines.extend(f"- {line}" for line in payment.explanation)

@@ -57,7 +57,7 @@ def _page(
         section="settings",
         keys=list(keys),
         key_prefix=SECRET_KEY_PREFIX,
-        dodo=dodo.status(session, project.id),
+        dodo=dodo.status(session, request.app.state.settings, project.id),
         **page,
     )
 

@@ -1,33 +1,33 @@
 """The only module that imports the official `dodopayments` SDK.
 
 Pages are requested one by one with explicit 0-based page numbers: the SDK's auto-paginator
-starts again at page 2 and skips page 1 (DODO.md §4).
+starts again at page 2 and skips page 1 (docs/dodo.md §4). Every request goes through the key's
+shared rate limiter when one is given (bantico/integrations/rate_limit.py), which waits out 429s
+itself; the SDK's own retries are for the rest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import dodopayments
-from dodopayments import DodoPayments
+from dodopayments import DefaultHttpxClient, DodoPayments
+from dodopayments.types import WebhookEventType
 
 from bantico.errors import BanticoError
+from bantico.integrations.rate_limit import LimitedTransport, RateLimiter
 
 PAGE_SIZE = 100
-# What Bantico handles; everything else would only be acknowledged and kept.
-WEBHOOK_EVENT_TYPES = [
-    "payment.succeeded",
-    "payment.failed",
-    "refund.succeeded",
-    "refund.failed",
-    "dispute.opened",
-    "dispute.won",
-    "dispute.lost",
-    "subscription.active",
-    "subscription.renewed",
-]
+# Every event that creates or moves money (docs/dodo.md §2). Taken from the SDK's own list, so a
+# new `refund.*` or `dispute.*` type is subscribed to with the SDK upgrade that brings it.
+MONEY_EVENT_PREFIXES = ("payment.", "refund.", "dispute.", "subscription.")
+WEBHOOK_EVENT_TYPES = sorted(
+    t for t in get_args(WebhookEventType) if t.startswith(MONEY_EVENT_PREFIXES)
+)
+Kind = Literal["payments", "refunds", "disputes"]
+KINDS: tuple[Kind, ...] = ("payments", "refunds", "disputes")
 
 
 class DodoRejected(BanticoError):
@@ -38,14 +38,10 @@ class DodoRejected(BanticoError):
 
 
 class DodoUnavailable(BanticoError):
-    """Dodo could not answer now (5xx, 429, timeout): try again later."""
+    """Dodo could not answer now (5xx, 429 after waiting, timeout): try again later."""
 
     status_code = 503
     code = "dodo_unavailable"
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class DodoFailed(BanticoError):
@@ -65,23 +61,31 @@ Probe = Literal["accepted", "rejected", "unverified"]
 @dataclass(frozen=True)
 class WebhookEndpoint:
     id: str
-    secret: str
-
-
-def _retry_after(error: dodopayments.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after")
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+    url: str
+    filter_types: tuple[str, ...]
+    disabled: bool
 
 
 class DodoClient:
     def __init__(
-        self, api_key: str, base_url: str, *, timeout: float = 30.0, max_retries: int = 2
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        http_client = None
+        if limiter is not None:
+            http_client = DefaultHttpxClient(transport=LimitedTransport(limiter), timeout=timeout)
+        self.limiter = limiter
         self._sdk = DodoPayments(
-            bearer_token=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            bearer_token=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
         )
 
     def close(self) -> None:
@@ -92,10 +96,8 @@ class DodoClient:
             return fn(*args, **kwargs)
         except (dodopayments.AuthenticationError, dodopayments.PermissionDeniedError) as error:
             raise DodoRejected(f"Dodo refused to {what} ({error.status_code})") from None
-        except dodopayments.RateLimitError as error:
-            raise DodoUnavailable(
-                f"Dodo rate-limited {what}", retry_after=_retry_after(error)
-            ) from None
+        except dodopayments.RateLimitError:
+            raise DodoUnavailable(f"Dodo kept rate-limiting {what}") from None
         except dodopayments.InternalServerError as error:
             raise DodoUnavailable(f"Dodo failed to {what} ({error.status_code})") from None
         except dodopayments.APIConnectionError as error:  # includes timeouts
@@ -117,24 +119,41 @@ class DodoClient:
             return "unverified"
         return "accepted"
 
-    def ensure_webhook(self, url: str) -> WebhookEndpoint:
-        """Reuse the endpoint already registered for `url`, or create it; then read its secret."""
-        endpoint_id = None
-        for endpoint in self._call("list webhooks", self._sdk.webhooks.list, limit=100).data:
-            if endpoint.url == url:
-                endpoint_id = endpoint.id
-                break
-        if endpoint_id is None:
-            created = self._call(
-                "create a webhook endpoint",
-                self._sdk.webhooks.create,
-                url=url,
-                description="Bantico attribution",
-                filter_types=WEBHOOK_EVENT_TYPES,
+    def webhooks(self) -> list[WebhookEndpoint]:
+        page = self._call("list webhooks", self._sdk.webhooks.list, limit=100)
+        return [_endpoint(e) for e in page.data]
+
+    def webhook(self, endpoint_id: str) -> WebhookEndpoint | None:
+        """The endpoint, or None when it is gone (deleted in Dodo's dashboard)."""
+        try:
+            return _endpoint(
+                self._call("read the webhook endpoint", self._sdk.webhooks.retrieve, endpoint_id)
             )
-            endpoint_id = created.id
-        secret = self.webhook_secret(endpoint_id)
-        return WebhookEndpoint(id=endpoint_id, secret=secret)
+        except DodoFailed as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def create_webhook(self, url: str) -> WebhookEndpoint:
+        created = self._call(
+            "create a webhook endpoint",
+            self._sdk.webhooks.create,
+            url=url,
+            description="Bantico attribution",
+            filter_types=WEBHOOK_EVENT_TYPES,
+        )
+        return _endpoint(created)
+
+    def update_webhook(self, endpoint_id: str, url: str) -> WebhookEndpoint:
+        """Point the endpoint at `url` and subscribe it to every event Bantico uses."""
+        updated = self._call(
+            "update the webhook endpoint",
+            self._sdk.webhooks.update,
+            endpoint_id,
+            url=url,
+            filter_types=WEBHOOK_EVENT_TYPES,
+        )
+        return _endpoint(updated)
 
     def webhook_secret(self, endpoint_id: str) -> str:
         return str(
@@ -150,39 +169,38 @@ class DodoClient:
             if error.status != 404:
                 raise
 
-    def payments_page(
-        self, page: int, *, since: datetime, until: datetime | None = None
+    def page(
+        self, kind: Kind, page: int, *, since: datetime | None, until: datetime | None
     ) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "page_number": page,
-            "page_size": PAGE_SIZE,
-            "created_at_gte": since,
-        }
+        """One page of payments, refunds or disputes created in [since, until], both ends
+        included (Dodo's lists filter by creation time only)."""
+        kwargs: dict[str, Any] = {"page_number": page, "page_size": PAGE_SIZE}
+        if since is not None:
+            kwargs["created_at_gte"] = since
         if until is not None:
             kwargs["created_at_lte"] = until
-        result = self._call("list payments", self._sdk.payments.list, **kwargs)
+        lister = getattr(self._sdk, kind).list
+        result = self._call(f"list {kind}", lister, **kwargs)
         return [item.to_dict(mode="json") for item in result.items]
 
-    def payment(self, payment_id: str) -> dict[str, Any]:
-        found = self._call("read a payment", self._sdk.payments.retrieve, payment_id)
+    def read(self, kind: Kind, object_id: str) -> dict[str, Any] | None:
+        """One payment, refund or dispute in full, or None when Dodo has no such object (a
+        dashboard "Send Example" message names made-up ids)."""
+        try:
+            found = self._call(
+                f"read {kind[:-1]} {object_id}", getattr(self._sdk, kind).retrieve, object_id
+            )
+        except DodoFailed as error:
+            if error.status == 404:
+                return None
+            raise
         return dict(found.to_dict(mode="json"))
 
-    def refunds_page(self, page: int, *, since: datetime) -> list[dict[str, Any]]:
-        result = self._call(
-            "list refunds",
-            self._sdk.refunds.list,
-            page_number=page,
-            page_size=PAGE_SIZE,
-            created_at_gte=since,
-        )
-        return [item.to_dict(mode="json") for item in result.items]
 
-    def disputes_page(self, page: int, *, since: datetime) -> list[dict[str, Any]]:
-        result = self._call(
-            "list disputes",
-            self._sdk.disputes.list,
-            page_number=page,
-            page_size=PAGE_SIZE,
-            created_at_gte=since,
-        )
-        return [item.to_dict(mode="json") for item in result.items]
+def _endpoint(details: Any) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=details.id,
+        url=details.url,
+        filter_types=tuple(details.filter_types or ()),
+        disabled=bool(details.disabled),
+    )

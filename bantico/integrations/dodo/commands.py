@@ -8,13 +8,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from bantico.config import ensure_secret_key, get_settings
 from bantico.db import session_scope
 from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
-from bantico.integrations.dodo.sync import SyncReport, run_sync
+from bantico.integrations.dodo.scheduler import new_holder, run_pass
+from bantico.integrations.dodo.sync import SyncReport
 from bantico.terminal import JsonFlag, ProjectOpt, console, database_factory, fail, pick_project
 
 dodo_app = typer.Typer(
@@ -37,21 +45,59 @@ def parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _sync_with_progress(factory: Any, project_id: str, since: datetime | None) -> SyncReport:
-    counts = {"payments": 0, "refunds": 0, "disputes": 0}
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("syncing from Dodo…", total=None)
+def _passes(factory: Any, project_id: str, since: datetime | None, follow: bool) -> SyncReport:
+    """Passes until nothing is left (or one, without `follow`), with a progress bar: payments
+    read in full of those found, and the time left at the configured rate."""
+    settings = get_settings()
+    holder = new_holder("cli")
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    total = SyncReport(since=since, until=datetime.now(UTC))
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("syncing from Dodo…", total=None)
 
-        def update(stage: str, count: int) -> None:
-            counts[stage] += count
-            progress.update(task, description=" · ".join(f"{k} {v}" for k, v in counts.items()))
+        def show(_stage: str = "", _count: int = 0) -> None:
+            with session_scope(factory) as session:
+                state = service.status(session, settings, project_id)["sync"]["backfill"]
+            bar.update(
+                task,
+                description=f"backfill {state['words']}",
+                completed=state["done"],
+                total=state["total"] or None,
+            )
 
-        report = run_sync(factory, get_settings(), project_id, since=since, progress=update)
-        progress.update(
-            task, description=" · ".join(f"{k} {v}" for k, v in counts.items()) + " — done"
-        )
-    return report
+        while True:
+            report = run_pass(
+                factory,
+                settings,
+                project_id,
+                holder,
+                wait=3600.0,
+                on_wait=show,
+                progress=show,
+                since=since,
+            )
+            if report is None:
+                raise fail("another process kept this project's sync for an hour; try later")
+            _add(total, report)
+            since = None
+            show()
+            if not (follow and report.more) or report.errors:
+                break
+    return total
+
+
+def _add(total: SyncReport, report: SyncReport) -> None:
+    for name in ("pages", "payments_seen", "payments_stored", "refunds_seen", "disputes_seen"):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+    for name in ("details_read", "rechecked", "webhooks_completed", "requests", "throttled"):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+    total.errors, total.more = report.errors, report.more
 
 
 @dodo_app.command("connect")
@@ -81,8 +127,9 @@ def connect(
         else:
             console.print(f"webhooks: polling only — {reason}")
         if backfill:
-            report = _sync_with_progress(factory, project_id, None)
+            report = _passes(factory, project_id, None, follow=True)
             console.print(f"stored {report.payments_stored} payments from {report.pages} pages")
+            _print_errors(report)
 
 
 @dodo_app.command("sync")
@@ -90,27 +137,46 @@ def sync(
     since: Annotated[str | None, typer.Option(help="2026-01-31, an ISO time, or 30d.")] = None,
     project: ProjectOpt = None,
     as_json: JsonFlag = False,
+    follow: Annotated[
+        bool, typer.Option(help="Go on until the backfill is complete, not just one pass.")
+    ] = True,
 ) -> None:
-    """Backfill or reconcile now; safe to repeat (each payment is stored once)."""
+    """Reconcile now, and finish the history backfill; safe to repeat (each payment is
+    stored once). Waits while the server's own pass holds the project."""
     with database_factory() as factory:
         with session_scope(factory) as session:
             project_id = pick_project(session, project).id
         if as_json:
-            report = run_sync(factory, get_settings(), project_id, since=parse_since(since))
-            typer.echo(json.dumps(report.as_dict(), default=str))
+            report = run_pass(
+                factory,
+                get_settings(),
+                project_id,
+                new_holder("cli"),
+                wait=3600.0,
+                since=parse_since(since),
+            )
+            typer.echo(json.dumps(report.as_dict() if report else None, default=str))
             return
-        report = _sync_with_progress(factory, project_id, parse_since(since))
+        report = _passes(factory, project_id, parse_since(since), follow)
     console.print(
-        f"seen {report.payments_seen} payments, stored {report.payments_stored}; "
-        f"{report.refunds_seen} refunds, {report.disputes_seen} disputes"
+        f"seen {report.payments_seen} payments, stored {report.payments_stored}, "
+        f"read {report.details_read} in full; {report.refunds_seen} refunds, "
+        f"{report.disputes_seen} disputes; {report.requests} requests to Dodo"
+        + (f", {report.throttled} throttled" if report.throttled else "")
     )
+    _print_errors(report)
+
+
+def _print_errors(report: SyncReport) -> None:
+    for step, message in report.errors.items():
+        console.print(f"[red]{step}[/red]: {message} (tried again on the next pass)")
 
 
 @dodo_app.command("status")
 def status(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
     """Show the connection: mode, webhook state, last webhook, last sync, counts."""
     with database_factory() as factory, session_scope(factory) as session:
-        result = service.status(session, pick_project(session, project).id)
+        result = service.status(session, get_settings(), pick_project(session, project).id)
     if as_json:
         typer.echo(json.dumps(result, default=str))
         return
@@ -123,9 +189,14 @@ def status(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
         f"webhooks    {hook['state']}" + (f" — {hook['reason']}" if hook["reason"] else "")
     )
     console.print(f"last webhook {hook['lastReceivedAt'] or 'never'}")
+    console.print(f"last sync   {synced['lastSyncAt'] or 'never'}")
+    console.print(f"backfill    {synced['backfill']['words']}")
+    for step, message in synced["errors"].items():
+        console.print(f"[red]error[/red]       {step}: {message}")
+    rate = synced["rate"]
     console.print(
-        f"last sync   {synced['lastSyncAt'] or 'never'}"
-        + (f" — error: {synced['lastError']}" if synced["lastError"] else "")
+        f"rate        {rate['perMinute']} requests a minute, bursts of {rate['burst']}"
+        + (f"; {rate['throttled']} answered 429 so far" if rate.get("throttled") else "")
     )
     console.print("counts      " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
 

@@ -8,19 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.config import Settings
 from bantico.crypto import decrypt, encrypt
 from bantico.db import utcnow
 from bantico.errors import BanticoError, Invalid, NotFound
-from bantico.integrations.dodo.client import (
-    DodoClient,
-    DodoFailed,
-    DodoRejected,
-    DodoUnavailable,
-)
+from bantico.integrations.dodo.client import DodoClient
+from bantico.integrations.dodo.endpoint import Registration, register, webhook_url
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.integrations.dodo.progress import sync_status
+from bantico.integrations.rate_limit import Budget, RateLimiter, bucket_key
 from bantico.payments.models import Dispute, Payment, Refund
 from bantico.projects.models import Project
 
@@ -42,21 +40,44 @@ def base_url(settings: Settings, mode: str) -> str:
     return settings.dodo_test_url if mode == "test" else settings.dodo_live_url
 
 
-def make_client(settings: Settings, api_key: str, mode: str, **options: Any) -> DodoClient:
-    return DodoClient(api_key, base_url(settings, mode), **options)
+def make_client(
+    settings: Settings,
+    api_key: str,
+    mode: str,
+    *,
+    factory: sessionmaker[Session] | None = None,
+    **options: Any,
+) -> DodoClient:
+    """A client for `api_key`; with `factory`, every request spends from the key's shared rate
+    budget. Connecting and disconnecting make a handful of requests and leave it out, so they
+    never wait on the database while holding a transaction."""
+    url = base_url(settings, mode)
+    limiter = None
+    if factory is not None:
+        budget = Budget(settings.dodo_rate_per_minute, settings.dodo_rate_burst)
+        limiter = RateLimiter(factory, bucket_key("dodo", url, api_key), budget)
+    return DodoClient(api_key, url, limiter=limiter, **options)
 
 
-def client_for(settings: Settings, integration: DodoIntegration, **options: Any) -> DodoClient:
+def client_for(
+    settings: Settings,
+    integration: DodoIntegration,
+    *,
+    factory: sessionmaker[Session] | None = None,
+    **options: Any,
+) -> DodoClient:
     api_key = decrypt(settings.secret_key, integration.api_key_encrypted)
-    return make_client(settings, api_key, integration.mode, **options)
+    return make_client(settings, api_key, integration.mode, factory=factory, **options)
 
 
-def webhook_url(settings: Settings, project_id: str) -> str | None:
-    return f"{settings.public_url}/webhooks/dodo/{project_id}" if settings.public_url else None
+def rate_bucket(settings: Settings, integration: DodoIntegration) -> str:
+    api_key = decrypt(settings.secret_key, integration.api_key_encrypted)
+    return bucket_key("dodo", base_url(settings, integration.mode), api_key)
 
 
 def detect_mode(settings: Settings, api_key: str) -> str:
-    """Dodo keys do not say their mode; a key only authenticates on its own host (DODO.md §1)."""
+    """Dodo keys do not say their mode; a key only authenticates on its own host
+    (docs/dodo.md §1)."""
     results = {}
     for mode in MODES:
         client = make_client(settings, api_key, mode, timeout=5.0, max_retries=0)
@@ -83,42 +104,17 @@ def detect_mode(settings: Settings, api_key: str) -> str:
     )
 
 
-def _register_webhook(settings: Settings, integration: DodoIntegration, api_key: str) -> None:
-    url = webhook_url(settings, integration.project_id)
-    integration.webhook_endpoint_id = integration.webhook_url = None
-    integration.webhook_secret_encrypted = None
-    if url is None:
-        integration.webhook_state = "polling_only"
-        integration.webhook_reason = (
-            "BANTICO_PUBLIC_URL is not set, so Dodo cannot reach this server; payments arrive "
-            "by polling every few minutes. Set it to your public address and reconnect for "
-            "instant webhooks."
-        )
-        return
-    client = make_client(settings, api_key, integration.mode)
-    try:
-        endpoint = client.ensure_webhook(url)
-    except DodoRejected:
-        integration.webhook_state = "polling_only"
-        integration.webhook_reason = (
-            "the API key is read-only: Dodo refused to create a webhook endpoint, so payments "
-            "arrive by polling. Paste a key with write access to get instant webhooks."
-        )
-        return
-    except (DodoUnavailable, DodoFailed) as error:
-        integration.webhook_state = "polling_only"
-        integration.webhook_reason = (
-            f"webhook registration failed ({error.message}); "
-            "payments arrive by polling. Reconnect to try again."
-        )
-        return
-    finally:
-        client.close()
-    integration.webhook_state = "registered"
-    integration.webhook_reason = None
-    integration.webhook_endpoint_id = endpoint.id
-    integration.webhook_url = url
-    integration.webhook_secret_encrypted = encrypt(settings.secret_key, endpoint.secret)
+def apply_registration(
+    settings: Settings, integration: DodoIntegration, registration: Registration
+) -> None:
+    integration.webhook_state = registration.state
+    integration.webhook_reason = registration.reason
+    integration.webhook_endpoint_id = registration.endpoint_id
+    integration.webhook_url = registration.url
+    if registration.state != "registered":
+        integration.webhook_secret_encrypted = None
+    elif registration.secret is not None:
+        integration.webhook_secret_encrypted = encrypt(settings.secret_key, registration.secret)
 
 
 def connect(
@@ -128,7 +124,13 @@ def connect(
     if not api_key:
         raise Invalid("apiKey is empty; paste your Dodo Payments API key")
     encrypt(settings.secret_key, "")  # fail before any network call when no secret key is set
+    # Dodo first, the database after: nothing is written while Dodo is being asked.
     mode = detect_mode(settings, api_key)
+    client = make_client(settings, api_key, mode)
+    try:
+        registration = register(client, webhook_url(settings, project.id))
+    finally:
+        client.close()
     integration = session.get(DodoIntegration, project.id)
     fresh = integration is None or integration.mode != mode
     if integration is None:
@@ -142,7 +144,9 @@ def connect(
     if fresh:
         integration.backfill_from = utcnow() - timedelta(days=settings.dodo_backfill_days)
         integration.synced_until = None
-    _register_webhook(settings, integration, api_key)
+        integration.sync_state = None
+    apply_registration(settings, integration, registration)
+    integration.webhook_checked_at = utcnow()
     session.flush()
     log.info(
         "dodo.connected",
@@ -191,11 +195,15 @@ def _count(session: Session, model: Any, project_id: str, mode: str) -> int:
     )
 
 
-def status(session: Session, project_id: str) -> dict[str, Any]:
+def status(session: Session, settings: Settings, project_id: str) -> dict[str, Any]:
     integration = session.get(DodoIntegration, project_id)
     if integration is None:
         return {"connected": False}
     mode = integration.mode
+    try:
+        bucket: str | None = rate_bucket(settings, integration)
+    except BanticoError:  # the secret key changed: the status still shows, without the budget
+        bucket = None
     return {
         "connected": True,
         "mode": mode,
@@ -210,12 +218,7 @@ def status(session: Session, project_id: str) -> dict[str, Any]:
             "failures": integration.webhook_failures,
             "lastFailureAt": integration.last_webhook_failure_at,
         },
-        "sync": {
-            "lastSyncAt": integration.last_sync_at,
-            "lastError": integration.last_sync_error,
-            "syncedUntil": integration.synced_until,
-            "backfillPending": integration.backfill_from is not None,
-        },
+        "sync": sync_status(session, settings, integration, bucket),
         "counts": {
             "payments": _count(session, Payment, project_id, mode),
             "refunds": _count(session, Refund, project_id, mode),

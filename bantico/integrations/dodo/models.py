@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,6 +33,10 @@ class DodoIntegration(Base):
     synced_until: Mapped[datetime | None]
     last_sync_at: Mapped[datetime | None]
     last_sync_error: Mapped[str | None] = mapped_column(Text)
+    # The polling state that must survive restarts: listing jobs (backfill, sweep, ranges asked
+    # for) with their windows and pages, the learned page cap, errors per list. See sync_state.py.
+    sync_state: Mapped[dict[str, Any] | None]
+    webhook_checked_at: Mapped[datetime | None]
 
 
 class WebhookMessage(Base):
@@ -55,3 +60,6 @@ class WebhookMessage(Base):
     handled_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # "payment:pay_…" when the payload lacked what Bantico needs: acknowledged, and completed by
+    # reading that object from Dodo's API outside the request.
+    pending_fetch: Mapped[str | None] = mapped_column(String(100))

@@ -1,6 +1,6 @@
 """Dodo JSON (webhook `data`, or an API object) → Bantico's provider-neutral records.
 
-Validate only what we read and keep the raw JSON (DODO.md §2): older payloads lack the newer
+Validate only what we read and keep the raw JSON (docs/dodo.md §2): older payloads lack the newer
 fields, amounts are integers in the currency's smallest unit, and a dispute's amount is a string.
 """
 
@@ -19,6 +19,25 @@ PROVIDER = "dodo"
 class MalformedPayload(BanticoError):
     status_code = 400
     code = "malformed"
+
+
+class Incomplete(Exception):
+    """The payload names an object but lacks fields Bantico needs: read it from Dodo by id.
+    Dodo's local-testing example payloads carry little more than an id (docs/dodo.md §7)."""
+
+    def __init__(self, kind: str, object_id: str, missing: list[str]) -> None:
+        super().__init__(f"{kind} {object_id} arrived without {', '.join(missing)}")
+        self.kind, self.object_id, self.missing = kind, object_id, missing
+
+    @property
+    def fetch(self) -> str:
+        return f"{self.kind}:{self.object_id}"
+
+
+def _require(data: dict[str, Any], kind: str, object_id: str, *keys: str) -> None:
+    missing = [k for k in keys if data.get(k) is None or data.get(k) == ""]
+    if missing:
+        raise Incomplete(kind, object_id, missing)
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -61,14 +80,31 @@ def _customer(data: dict[str, Any]) -> dict[str, Any]:
     return customer if isinstance(customer, dict) else {}
 
 
-def payment(data: dict[str, Any], mode: str) -> PaymentIn:
+def _ids(data: dict[str, Any]) -> tuple[str, ...]:
+    value = data.get("subscription_ids")
+    if not isinstance(value, list):
+        return ()
+    return tuple(i for i in value if isinstance(i, str) and i)
+
+
+def payment(data: dict[str, Any], mode: str, *, status: str | None = None) -> PaymentIn:
+    """`status` is what the event type says, for a payload without `status`; the payload's own
+    status wins, since a delivery carries the latest data (docs/dodo.md §2)."""
+    payment_id = _text(data, "payment_id", required=True) or ""
+    _require(data, "payment", payment_id, "total_amount", "currency", "created_at")
+    if not data.get("status") and status is None:
+        raise Incomplete("payment", payment_id, ["status"])
     customer = _customer(data)
     metadata = data.get("metadata")
+    subscription_ids = _ids(data)
+    subscription_id = _text(data, "subscription_id")
+    if subscription_id is None and len(subscription_ids) == 1:
+        subscription_id = subscription_ids[0]
     return PaymentIn(
         provider=PROVIDER,
         mode=mode,
-        provider_payment_id=_text(data, "payment_id", required=True) or "",
-        status=_text(data, "status") or "succeeded",
+        provider_payment_id=payment_id,
+        status=_text(data, "status") or status or "",
         total_amount=_int(data, "total_amount", required=True) or 0,
         currency=(_text(data, "currency", required=True) or "").upper(),
         created_at=parse_time(data.get("created_at")),
@@ -80,7 +116,7 @@ def payment(data: dict[str, Any], mode: str) -> PaymentIn:
         customer_id=_text(customer, "customer_id"),
         customer_email=_text(customer, "email"),
         customer_name=_text(customer, "name"),
-        subscription_id=_text(data, "subscription_id"),
+        subscription_id=subscription_id,
         checkout_session_id=_text(data, "checkout_session_id"),
         charge_type=_text(data, "charge_type"),
         is_update_payment_method=(
@@ -89,16 +125,23 @@ def payment(data: dict[str, Any], mode: str) -> PaymentIn:
             else None
         ),
         payment_metadata=metadata if isinstance(metadata, dict) else {},
+        subscription_ids=subscription_ids,
+        # A list item (and a sparse delivery) has no settlement: read it in full later.
+        details_pending="settlement_amount" not in data,
     )
 
 
-def refund(data: dict[str, Any], mode: str) -> RefundIn:
+def refund(data: dict[str, Any], mode: str, *, status: str | None = None) -> RefundIn:
+    refund_id = _text(data, "refund_id", required=True) or ""
+    _require(data, "refund", refund_id, "payment_id", "created_at")
+    if not data.get("status") and status is None:
+        raise Incomplete("refund", refund_id, ["status"])
     return RefundIn(
         provider=PROVIDER,
         mode=mode,
-        provider_refund_id=_text(data, "refund_id", required=True) or "",
+        provider_refund_id=refund_id,
         provider_payment_id=_text(data, "payment_id", required=True) or "",
-        status=_text(data, "status") or "succeeded",
+        status=_text(data, "status") or status or "",
         created_at=parse_time(data.get("created_at")),
         raw=data,
         amount=_int(data, "amount"),
@@ -108,19 +151,29 @@ def refund(data: dict[str, Any], mode: str) -> RefundIn:
     )
 
 
-def dispute(data: dict[str, Any], mode: str) -> DisputeIn:
+def dispute(data: dict[str, Any], mode: str, *, status: str | None = None) -> DisputeIn:
+    dispute_id = _text(data, "dispute_id", required=True) or ""
+    _require(data, "dispute", dispute_id, "payment_id", "created_at", "amount")
+    if not data.get("dispute_status") and status is None:
+        raise Incomplete("dispute", dispute_id, ["dispute_status"])
     currency = (_text(data, "currency") or "").upper() or None
     raw_amount = data.get("amount")
-    # Dodo sends a dispute's amount as a string "to accommodate precision" (SDK dispute.py).
-    amount = parse_amount(str(raw_amount), currency or "USD") if raw_amount is not None else None
+    # The SDK types a dispute's amount as a string ("to accommodate precision"); numbers are
+    # accepted too. A decimal point means major units (docs/dodo.md §2).
+    if isinstance(raw_amount, bool) or not isinstance(raw_amount, (str, int, float)):
+        raise MalformedPayload("amount must be a string or a number")
+    amount = parse_amount(str(raw_amount), currency or "USD")
+    if amount is None:
+        raise MalformedPayload(f"amount {raw_amount!r} is not a number")
     return DisputeIn(
         provider=PROVIDER,
         mode=mode,
-        provider_dispute_id=_text(data, "dispute_id", required=True) or "",
+        provider_dispute_id=dispute_id,
         provider_payment_id=_text(data, "payment_id", required=True) or "",
-        status=_text(data, "dispute_status") or "dispute_opened",
+        status=_text(data, "dispute_status") or status or "",
         created_at=parse_time(data.get("created_at")),
         raw=data,
         amount=amount,
         currency=currency,
+        stage=_text(data, "dispute_stage"),
     )

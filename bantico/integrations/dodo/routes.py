@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.db import session_scope
 from bantico.deps import ProjectDep, RawBody, SessionDep, SettingsDep
+from bantico.errors import Conflict
 from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
-from bantico.integrations.dodo.sync import run_sync
+from bantico.integrations.dodo.scheduler import new_holder, run_pass
 from bantico.schemas import ApiModel, as_utc
 
 router = APIRouter(tags=["dodo"])
@@ -46,16 +47,15 @@ def connect_dodo(
     is set, otherwise payments arrive by polling. History is backfilled in the background."""
     service.connect(session, settings, project, data.api_key)
     session.commit()
-    reconciler = getattr(request.app.state, "reconciler", None)
-    if reconciler is not None:
-        reconciler.wake()
-    return service.status(session, project.id)
+    _wake(request)
+    return service.status(session, settings, project.id)
 
 
 @router.get("/api/v1/integrations/dodo")
-def dodo_status(project: ProjectDep, session: SessionDep) -> dict[str, Any]:
-    """Mode, connected time, webhook state, last webhook and sync, and counts. Never the key."""
-    return service.status(session, project.id)
+def dodo_status(project: ProjectDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """Mode, connected time, webhook state, last webhook, the sync (backfill done of total
+    with the time left, errors in words, the rate budget) and counts. Never the key."""
+    return service.status(session, settings, project.id)
 
 
 @router.delete("/api/v1/integrations/dodo")
@@ -71,10 +71,21 @@ def disconnect_dodo(
 def sync_dodo(
     request: Request, project: ProjectDep, settings: SettingsDep, data: DodoSync | None = None
 ) -> dict[str, Any]:
-    """Backfill or reconcile now: store every payment, refund and dispute created since
-    `since` (default: where the last pass stopped). Safe to repeat."""
+    """Reconcile now: one pass (new and changed payments, refunds and disputes; with `since`,
+    everything created since then too), bounded to about half a minute of reading. When
+    `more` is true the rest goes on in the background. Safe to repeat. 409 while another
+    process's pass holds the project for more than a minute."""
     since = data.since if data else None
-    report = run_sync(request.app.state.sessionmaker, settings, project.id, since=since)
+    factory = request.app.state.sessionmaker
+    with session_scope(factory) as session:
+        service.get_integration(session, project.id)
+    report = run_pass(
+        factory, settings, project.id, new_holder("api"), wait=70.0, budget=30.0, since=since
+    )
+    if report is None:
+        raise Conflict("another pass is running for this project; try again in a minute")
+    if report.more:
+        _wake(request)
     return report.as_dict()
 
 
@@ -89,7 +100,15 @@ def receive_webhook(
     # The transaction commits inside the lock, before the response is sent.
     with _writer_lock(factory), session_scope(factory) as session:
         status, payload = webhooks.receive(session, settings, project_id, body, request.headers)
+    if status == 202:
+        _wake(request)  # a payload without enough data: read the object from Dodo now
     return JSONResponse(payload, status_code=status)
+
+
+def _wake(request: Request) -> None:
+    reconciler = getattr(request.app.state, "reconciler", None)
+    if reconciler is not None:
+        reconciler.wake()
 
 
 _SQLITE_WRITER = threading.Lock()

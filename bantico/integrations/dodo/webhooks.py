@@ -23,6 +23,7 @@ from bantico.errors import BanticoError, NotFound, Unauthorized
 from bantico.integrations.dodo import payloads
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.payments import service as payments
+from bantico.payments.models import Payment
 
 log = logging.getLogger("bantico.dodo")
 PROVIDER = "dodo"
@@ -52,23 +53,71 @@ def parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
     return event_type, data
 
 
+# The status an event type implies, for a payload that does not carry its own.
+_PAYMENT_STATUS = {
+    "payment.succeeded": "succeeded",
+    "payment.failed": "failed",
+    "payment.processing": "processing",
+    "payment.cancelled": "cancelled",
+}
+
+
 def handle(
     session: Session, project_id: str, mode: str, event_type: str, data: dict[str, Any]
 ) -> str:
     """Apply one event. Branch on the raw `type` string: the SDK parses unknown types as the
-    wrong class (DODO.md §5). Every branch is idempotent."""
-    if event_type == "payment.succeeded":
-        payment = payments.store_payment(
-            session, project_id, payloads.payment(data, mode), via="webhook"
-        )
-        return f"payment {payment.provider_payment_id} stored"
-    if event_type == "refund.succeeded":
-        refund = payments.store_refund(session, project_id, payloads.refund(data, mode))
+    wrong class (docs/dodo.md §5). Every branch is idempotent. Raises `payloads.Incomplete` when
+    the payload lacks what Bantico needs: the caller acknowledges it and reads the object."""
+    if event_type.startswith("payment."):
+        implied = _PAYMENT_STATUS.get(event_type)
+        record = payloads.payment(data, mode, status=implied)
+        _agrees(record.status, implied, "payment", record.provider_payment_id)
+        payment = payments.store_payment(session, project_id, record, via="webhook")
+        return f"payment {payment.provider_payment_id} stored ({payment.status})"
+    if event_type.startswith("refund."):
+        implied = event_type.removeprefix("refund.")
+        record_refund = payloads.refund(data, mode, status=implied)
+        _agrees(record_refund.status, implied, "refund", record_refund.provider_refund_id)
+        refund = payments.store_refund(session, project_id, record_refund)
+        if refund.amount is None and refund.is_partial and refund.status == "succeeded":
+            # A partial refund without its amount: kept, and read by id for the amount.
+            raise payloads.Incomplete("refund", refund.provider_refund_id, ["amount"])
         return f"refund {refund.provider_refund_id} of {refund.provider_payment_id} stored"
     if event_type.startswith("dispute."):
-        dispute = payments.store_dispute(session, project_id, payloads.dispute(data, mode))
+        implied = "dispute_" + event_type.removeprefix("dispute.")
+        record_dispute = payloads.dispute(data, mode, status=implied)
+        _agrees(record_dispute.status, implied, "dispute", record_dispute.provider_dispute_id)
+        dispute = payments.store_dispute(session, project_id, record_dispute)
         return f"dispute {dispute.provider_dispute_id} is {dispute.status}"
+    if event_type.startswith("subscription."):
+        return _subscription(session, project_id, event_type, data)
     return "acknowledged; Bantico does not use this event type"
+
+
+def _agrees(status: str, implied: str | None, kind: str, object_id: str) -> None:
+    """A delivery carries the object's latest data, so its status may have moved past the event
+    type (docs/dodo.md §2), and published examples disagree outright. Rather than guess, read
+    the object from Dodo; its answer is stored."""
+    if implied is not None and status != implied:
+        raise payloads.Incomplete(kind, object_id, [f"a {implied} status (it says {status})"])
+
+
+def _subscription(session: Session, project_id: str, event_type: str, data: dict[str, Any]) -> str:
+    """A renewal's money arrives as its own `payment.succeeded`; `subscription.renewed` names
+    that payment, so one whose payment event was missed is read by id (docs/dodo.md §6)."""
+    payment_id = data.get("payment_id")
+    if isinstance(payment_id, str) and payment_id:
+        known = session.execute(
+            select(Payment.id).where(
+                Payment.project_id == project_id,
+                Payment.provider == PROVIDER,
+                Payment.provider_payment_id == payment_id,
+            )
+        ).scalar_one_or_none()
+        if known is None:
+            raise payloads.Incomplete("payment", payment_id, ["its payment event"])
+        return f"{event_type}: payment {payment_id} already stored"
+    return f"{event_type} acknowledged; the money moves with its payment events"
 
 
 def receive(
@@ -135,16 +184,61 @@ def _store_and_process(
 def process(
     session: Session, message: WebhookMessage, event_type: str, data: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    """Handle a stored message; a payload we cannot read stays in the inbox for replay."""
+    """Handle a stored message; a payload we cannot read stays in the inbox for replay, and
+    one that lacks fields is acknowledged and completed by reading the object from Dodo."""
     try:
         with session.begin_nested():
             outcome = handle(session, message.project_id, message.mode, event_type, data)
+    except payloads.Incomplete as missing:
+        message.pending_fetch, message.last_error = missing.fetch, None
+        message.outcome = f"waiting for Dodo: {missing}; reading it by id"[:200]
+        log.info("dodo.webhook.incomplete", extra={"webhook_id": message.webhook_id})
+        return 202, {"status": "accepted", "outcome": message.outcome}
     except BanticoError as error:
         message.last_error = error.message
         log.warning("dodo.webhook.unprocessable", extra={"webhook_id": message.webhook_id})
         return error.status_code, {"error": {"code": error.code, "message": error.message}}
     message.handled_at, message.outcome, message.last_error = utcnow(), outcome, None
+    message.pending_fetch = None
     return 200, {"status": "handled", "outcome": outcome}
+
+
+def complete(
+    session: Session,
+    message: WebhookMessage,
+    kind: str,
+    object_id: str,
+    data: dict[str, Any] | None,
+) -> None:
+    """Finish a message with the object read from Dodo (None: Dodo has no such object)."""
+    noun = kind.removesuffix("s")
+    if data is None:
+        # e.g. a dashboard "Send Example" message: its ids name nothing in the account.
+        message.handled_at, message.pending_fetch = utcnow(), None
+        message.outcome = f"Dodo has no {noun} {object_id}; nothing stored"[:200]
+        return
+    try:
+        with session.begin_nested():
+            if kind == "payments":
+                stored = payments.store_payment(
+                    session, message.project_id, payloads.payment(data, message.mode), "webhook"
+                )
+                outcome = f"payment {stored.provider_payment_id} stored ({stored.status})"
+            elif kind == "refunds":
+                refund = payments.store_refund(
+                    session, message.project_id, payloads.refund(data, message.mode)
+                )
+                outcome = f"refund {refund.provider_refund_id} stored"
+            else:
+                dispute = payments.store_dispute(
+                    session, message.project_id, payloads.dispute(data, message.mode)
+                )
+                outcome = f"dispute {dispute.provider_dispute_id} is {dispute.status}"
+    except (BanticoError, payloads.Incomplete) as error:
+        message.last_error = str(getattr(error, "message", error))
+        return
+    message.handled_at, message.pending_fetch, message.last_error = utcnow(), None, None
+    message.outcome = f"{outcome}, read from Dodo by id"[:200]
 
 
 def replay(

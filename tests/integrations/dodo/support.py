@@ -1,4 +1,4 @@
-"""Dodo webhook payloads shaped as in DODO.md §2, signed exactly as Dodo (Svix) signs them."""
+"""Dodo webhook payloads shaped as in docs/dodo.md §2, signed exactly as Dodo (Svix) signs them."""
 
 from __future__ import annotations
 
