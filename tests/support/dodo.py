@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from bantico.dodo_emulator.options import EmulatorOptions
 from bantico.dodo_emulator.ratelimit import TIER_2
 from bantico.dodo_emulator.server import RunningEmulator, run_emulator
 from bantico.dodo_emulator.state import EmulatorState
+from bantico.integrations.dodo.sync import SyncReport, run_sync
 from tests.support.servers import serve
 
 
@@ -57,3 +59,24 @@ def bantico(emulator: RunningEmulator, settings: Settings, engine: Engine) -> It
         app = made["app"]
         with TestClient(app) as client:
             yield Bantico(url, app, app.state.settings, client)
+
+
+def connect_with(bantico: Bantico, project: Any, key: str) -> dict[str, Any]:
+    """Connect the project with `key` through the API; the status it answers."""
+    response = bantico.client.put(
+        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": key}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def one_pass(bantico: Bantico, project: Any, **kwargs: Any) -> SyncReport:
+    """One reconciliation pass, without waiting between retries."""
+    return run_sync(
+        bantico.app.state.sessionmaker,
+        bantico.settings,
+        project.id,
+        sleep=lambda _s: None,
+        **kwargs,
+    )

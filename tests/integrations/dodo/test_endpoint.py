@@ -17,10 +17,9 @@ from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from bantico.integrations.dodo.client import WEBHOOK_EVENT_TYPES
 from bantico.integrations.dodo.models import DodoIntegration
-from bantico.integrations.dodo.sync import run_sync
 from bantico.payments.models import Payment
 from tests.conftest import Project
-from tests.support.dodo import Bantico
+from tests.support.dodo import Bantico, connect_with, one_pass
 
 # What Bantico subscribed to before this change: no dispute.accepted, dispute.expired, ...
 OLD_EVENTS = [
@@ -67,25 +66,6 @@ def endpoints(emulator: RunningEmulator) -> list[Any]:
         return list(client.webhooks.list().data)
 
 
-def connect(bantico: Bantico, project: Project) -> dict[str, Any]:
-    response = bantico.client.put(
-        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": TEST_KEY}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def one_pass(bantico: Bantico, project: Project) -> Any:
-    return run_sync(
-        bantico.app.state.sessionmaker,
-        bantico.settings,
-        project.id,
-        sleep=lambda _s: None,
-        check_endpoint=True,
-    )
-
-
 def downgrade_endpoint(emulator: RunningEmulator) -> str:
     """The endpoint as an older Bantico registered it."""
     [endpoint] = endpoints(emulator)
@@ -97,7 +77,7 @@ def downgrade_endpoint(emulator: RunningEmulator) -> str:
 def test_connect_subscribes_to_every_event_that_moves_money(
     bantico: Bantico, project: Project, emulator: RunningEmulator
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     [endpoint] = endpoints(emulator)
     assert set(endpoint.filter_types or []) == set(WEBHOOK_EVENT_TYPES)
     assert set(WEBHOOK_EVENT_TYPES) >= MONEY_EVENTS
@@ -109,9 +89,9 @@ def test_connect_subscribes_to_every_event_that_moves_money(
 def test_an_endpoint_registered_earlier_is_brought_up_to_date_by_a_pass(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     endpoint_id = downgrade_endpoint(emulator)
-    one_pass(bantico, project)
+    one_pass(bantico, project, check_endpoint=True)
     [endpoint] = endpoints(emulator)
     assert endpoint.id == endpoint_id and set(endpoint.filter_types) == set(WEBHOOK_EVENT_TYPES)
 
@@ -122,7 +102,7 @@ def test_on_start_up_the_server_updates_the_endpoint(
     emulator: RunningEmulator,
     engine: Engine,
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     downgrade_endpoint(emulator)
     settings = bantico.settings.model_copy(update={"dodo_sync_interval_seconds": 3600})
     with TestClient(create_app(settings, engine=engine)):  # runs the lifespan: the reconciler
@@ -135,11 +115,11 @@ def test_on_start_up_the_server_updates_the_endpoint(
 def test_a_new_public_url_moves_the_endpoint(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     old_url = bantico.settings.public_url
     bantico.settings.public_url = "https://attribution.example.net"
     try:
-        one_pass(bantico, project)
+        one_pass(bantico, project, check_endpoint=True)
     finally:
         bantico.settings.public_url = old_url
     [endpoint] = endpoints(emulator)
@@ -152,11 +132,11 @@ def test_a_new_public_url_moves_the_endpoint(
 def test_an_endpoint_deleted_in_dodo_is_registered_again_and_delivers(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     [old] = endpoints(emulator)
     with sdk(emulator) as client:
         client.webhooks.delete(old.id)
-    one_pass(bantico, project)
+    one_pass(bantico, project, check_endpoint=True)
     [new] = endpoints(emulator)
     assert new.id != old.id and set(new.filter_types) == set(WEBHOOK_EVENT_TYPES)
     # The new endpoint's secret was stored: its deliveries verify.
@@ -178,11 +158,11 @@ def test_polling_only_for_want_of_a_public_url_registers_once_there_is_one(
     url = bantico.settings.public_url
     bantico.settings.public_url = None
     try:
-        assert connect(bantico, project)["webhook"]["state"] == "polling_only"
+        assert connect_with(bantico, project, TEST_KEY)["webhook"]["state"] == "polling_only"
     finally:
         bantico.settings.public_url = url
     assert endpoints(emulator) == []
-    one_pass(bantico, project)
+    one_pass(bantico, project, check_endpoint=True)
     status = bantico.client.get("/api/v1/integrations/dodo", headers=project.headers).json()
     assert status["webhook"]["state"] == "registered"
     [endpoint] = endpoints(emulator)

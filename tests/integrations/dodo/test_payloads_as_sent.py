@@ -24,11 +24,10 @@ from bantico.dodo_emulator.state import (
     TEST_READ_ONLY_KEY,
 )
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
-from bantico.integrations.dodo.sync import run_sync
 from bantico.payments.models import Payment, Refund
 from tests.conftest import Project
 from tests.integrations.dodo import support
-from tests.support.dodo import Bantico
+from tests.support.dodo import Bantico, connect_with, one_pass
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # What the receiver answers to Dodo's published examples, by file; every other one is handled
@@ -53,10 +52,7 @@ UNREADABLE = {"sdk-ts-tests-dispute.accepted.json"}  # its dispute amount is the
 
 def polling_with_secret(bantico: Bantico, project: Project, session: Session) -> str:
     """Connected with a read-only key (polling only), plus a webhook secret to sign with."""
-    response = bantico.client.put(
-        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": TEST_READ_ONLY_KEY}
-    )
-    assert response.status_code == 200, response.text
+    connect_with(bantico, project, TEST_READ_ONLY_KEY)
     secret = support.new_secret()
     integration = session.get(DodoIntegration, project.id)
     assert integration is not None
@@ -68,12 +64,6 @@ def polling_with_secret(bantico: Bantico, project: Project, session: Session) ->
 def post(client: Any, project: Project, secret: str, body: bytes, msg_id: str) -> Any:
     return client.post(
         f"/webhooks/dodo/{project.id}", content=body, headers=support.headers(secret, body, msg_id)
-    )
-
-
-def one_pass(bantico: Bantico, project: Project) -> Any:
-    return run_sync(
-        bantico.app.state.sessionmaker, bantico.settings, project.id, sleep=lambda _s: None
     )
 
 

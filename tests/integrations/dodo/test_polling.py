@@ -16,30 +16,17 @@ from bantico.dodo_emulator import RateLimit, billing, checkouts
 from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY, TEST_READ_ONLY_KEY
 from bantico.integrations.dodo.models import DodoIntegration
-from bantico.integrations.dodo.sync import SyncReport, run_sync
+from bantico.integrations.dodo.sync import SyncReport
 from bantico.payments.models import Dispute, Payment, Refund
 from tests.conftest import Project
-from tests.support.dodo import Bantico
+from tests.support.dodo import Bantico, connect_with, one_pass
 
 
 @pytest.fixture
 def polling(bantico: Bantico, project: Project) -> Bantico:
     """Connected with a read-only key: Dodo will not let it register a webhook."""
-    response = bantico.client.put(
-        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": TEST_READ_ONLY_KEY}
-    )
-    assert response.status_code == 200 and response.json()["webhook"]["state"] == "polling_only"
+    assert connect_with(bantico, project, TEST_READ_ONLY_KEY)["webhook"]["state"] == "polling_only"
     return bantico
-
-
-def one_pass(bantico: Bantico, project: Project, **kwargs: Any) -> SyncReport:
-    return run_sync(
-        bantico.app.state.sessionmaker,
-        bantico.settings,
-        project.id,
-        sleep=lambda _s: None,
-        **kwargs,
-    )
 
 
 def until_done(bantico: Bantico, project: Project, **kwargs: Any) -> list[SyncReport]:

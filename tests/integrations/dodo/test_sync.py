@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 from bantico.dodo_emulator import billing, checkouts
 from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID, TEST_KEY
-from bantico.integrations.dodo.sync import run_sync
 from bantico.payments.models import Payment, Refund
 from tests.conftest import Project
-from tests.support.dodo import Bantico
+from tests.support.dodo import Bantico, connect_with, one_pass
 
 METADATA = {
     "linkId": "lnk_8f2a",
@@ -24,15 +23,6 @@ METADATA = {
     "leadId": "lead_42",
     "visitorId": "v_abcdefgh1",
 }
-
-
-def connect(bantico: Bantico, project: Project, key: str = TEST_KEY) -> dict[str, Any]:
-    response = bantico.client.put(
-        "/api/v1/integrations/dodo", headers=project.headers, json={"apiKey": key}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def checkout(
@@ -56,20 +46,10 @@ def payments(session: Session) -> list[Payment]:
     return list(session.execute(select(Payment).order_by(Payment.created_at)).scalars())
 
 
-def sync(bantico: Bantico, project: Project, **kwargs: Any) -> Any:
-    return run_sync(
-        bantico.app.state.sessionmaker,
-        bantico.settings,
-        project.id,
-        sleep=lambda _s: None,
-        **kwargs,
-    )
-
-
 def test_checkout_lands_once_by_webhook_and_by_reconciliation(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     paid = checkouts.complete_checkout(emulator.state, checkout(emulator))
     assert emulator.state.deliveries.wait_idle()
     [stored] = payments(session)
@@ -77,7 +57,7 @@ def test_checkout_lands_once_by_webhook_and_by_reconciliation(
     assert stored.payment_metadata == METADATA and stored.counts_as_revenue
     assert stored.settlement_amount is not None and stored.customer_email == "Jane@Example.com"
 
-    report = sync(bantico, project)
+    report = one_pass(bantico, project)
     assert report.payments_seen == 1 and report.payments_stored == 0
     assert len(payments(session)) == 1
     listed = bantico.client.get("/api/v1/payments?mode=test", headers=project.headers).json()
@@ -88,7 +68,7 @@ def test_checkout_lands_once_by_webhook_and_by_reconciliation(
 def test_a_missed_webhook_is_repaired_by_reconciliation(
     bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
 ) -> None:
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     # Bantico is down for every attempt of this delivery: Dodo gives up.
     emulator.state.options.retry_schedule = ()
     bantico.settings.secret_key = "a-different-secret-key-so-nothing-verifies"
@@ -99,7 +79,7 @@ def test_a_missed_webhook_is_repaired_by_reconciliation(
         bantico.settings.secret_key = "test-secret-key-not-for-production"
     assert payments(session) == []
 
-    report = sync(bantico, project)
+    report = one_pass(bantico, project)
     [stored] = payments(session)
     assert report.payments_stored == 1 and stored.provider_payment_id == paid.payment_id
     assert stored.received_via == "sync" and stored.payment_metadata == METADATA
@@ -107,7 +87,7 @@ def test_a_missed_webhook_is_repaired_by_reconciliation(
 
     billing.refund_payment(emulator.state, paid.payment_id, 500)
     assert emulator.state.deliveries.wait_idle()
-    sync(bantico, project)
+    one_pass(bantico, project)
     session.expire_all()
     [refund] = session.execute(select(Refund)).scalars().all()
     assert (refund.provider_payment_id, refund.amount) == (paid.payment_id, 500)
@@ -118,14 +98,14 @@ def test_renewals_refunds_and_polling_only(
 ) -> None:
     bantico.settings.public_url = None
     try:
-        assert connect(bantico, project)["webhook"]["state"] == "polling_only"
+        assert connect_with(bantico, project, TEST_KEY)["webhook"]["state"] == "polling_only"
     finally:
         bantico.settings.public_url = bantico.url
     first = checkouts.complete_checkout(emulator.state, checkout(emulator, MONTHLY_PRODUCT_ID))
     assert first.subscription_id
     renewal = billing.renew_subscription(emulator.state, first.subscription_id)
     billing.refund_payment(emulator.state, renewal.payment_id)
-    sync(bantico, project)
+    one_pass(bantico, project)
     stored = payments(session)
     assert [(p.provider_payment_id, p.charge_type) for p in stored] == [
         (first.payment_id, "new"),
@@ -155,9 +135,9 @@ def test_backfill_pages_through_history_and_backs_off(
         end=now - timedelta(days=9),
         status="failed",
     )
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     emulator.state.faults.inject(429, count=2, path="/payments", method="GET")
-    report = sync(bantico, project)
+    report = one_pass(bantico, project)
     # The 250 that succeeded and the 4 that failed (kept, not revenue); not the 3 too old.
     assert report.throttled >= 2 and report.payments_stored == 254
     stored = payments(session)
@@ -165,7 +145,7 @@ def test_backfill_pages_through_history_and_backs_off(
     assert revenue == {p.payment_id for p in made} and len(stored) == 254
     status = bantico.client.get("/api/v1/integrations/dodo", headers=project.headers).json()
     assert status["sync"]["backfillPending"] is False and status["counts"]["payments"] == 254
-    assert sync(bantico, project).payments_stored == 0
+    assert one_pass(bantico, project).payments_stored == 0
     assert len(payments(session)) == 254
 
 
@@ -174,7 +154,7 @@ def test_sync_endpoint_and_errors(
 ) -> None:
     not_connected = bantico.client.post("/api/v1/integrations/dodo/sync", headers=project.headers)
     assert not_connected.status_code == 404
-    connect(bantico, project)
+    connect_with(bantico, project, TEST_KEY)
     checkouts.complete_checkout(emulator.state, checkout(emulator))
     response = bantico.client.post(
         "/api/v1/integrations/dodo/sync", headers=project.headers, json={"since": "2026-01-01"}
