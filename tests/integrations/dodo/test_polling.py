@@ -3,6 +3,7 @@ deep paging, a list that fails, a pass that stops half-way, Dodo's rate limit.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from dodopayments import DodoPayments
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator import RateLimit, billing, checkouts
+from bantico.dodo_emulator import TIER_0, RateLimit, billing, checkouts
 from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY, TEST_READ_ONLY_KEY
 from bantico.integrations.dodo.models import DodoIntegration
@@ -303,5 +304,25 @@ def test_throttled_by_dodo_a_pass_waits_and_never_fails(
     reports = until_done(polling, project)
     assert not any(r.errors for r in reports) and sum(r.throttled for r in reports) > 0
     assert emulator.state.requests.too_many > 0
+    session.expire_all()
+    assert len(session.execute(select(Payment)).scalars().all()) == len(made)
+
+
+def test_at_dodos_default_tier_the_default_budget_is_never_refused(
+    polling: Bantico, project: Project, emulator: RunningEmulator, session: Session
+) -> None:
+    """Bantico's defaults (240 a minute, bursts of 40) against Dodo's Tier 0, both as
+    documented: more requests than one burst, and not one 429."""
+    polling.settings.dodo_rate_per_minute, polling.settings.dodo_rate_burst = 240, 40
+    emulator.state.options.rate_limit = TIER_0
+    now = datetime.now(UTC)
+    made = billing.create_payments(
+        emulator.state, 55, start=now - timedelta(days=20), end=now - timedelta(days=1)
+    )
+    started = time.monotonic()
+    reports = until_done(polling, project)
+    assert not any(r.errors for r in reports) and sum(r.throttled for r in reports) == 0
+    assert emulator.state.requests.too_many == 0 and emulator.state.requests.total > 40
+    assert time.monotonic() - started > 2  # the budget, not Dodo, held the requests back
     session.expire_all()
     assert len(session.execute(select(Payment)).scalars().all()) == len(made)
