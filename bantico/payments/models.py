@@ -18,6 +18,8 @@ class Payment(Base):
         Index(None, "project_id", "mode", "created_at"),
         Index(None, "project_id", "customer_id"),
         Index(None, "project_id", "subscription_id"),
+        # The few payments still to read in full, without scanning the rest.
+        Index(None, "project_id", "details_pending", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

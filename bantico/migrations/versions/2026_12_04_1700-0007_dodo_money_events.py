@@ -94,6 +94,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("checked_at", bantico.db.UTCDateTime(timezone=True), nullable=True)
         )
+        batch_op.create_index(
+            batch_op.f("ix_payments_project_id_details_pending_created_at"),
+            ["project_id", "details_pending", "created_at"],
+            unique=False,
+        )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("checked_at", bantico.db.UTCDateTime(timezone=True), nullable=True)
@@ -227,6 +232,7 @@ def downgrade() -> None:
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.drop_column("checked_at")
     with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payments_project_id_details_pending_created_at"))
         batch_op.drop_column("checked_at")
         batch_op.drop_column("details_pending")
     with op.batch_alter_table("dodo_integrations", schema=None) as batch_op:
