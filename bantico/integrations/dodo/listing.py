@@ -1,8 +1,9 @@
 """Reading Dodo's lists in creation-time windows, page by page, and storing what changed.
 
 Dodo caps `page_number` at an unpublished depth and answers 422 past it (docs/dodo.md §4): a
-window that goes deeper is split in two and each half listed from page 0. The deepest page
-answered is remembered, so later windows are split before they reach the cap.
+window that goes deeper is narrowed and listed again from page 0, to what is older than the last
+item read when the pages came newest first, otherwise in two halves. The deepest page answered
+is remembered, so later windows are narrowed before they reach the cap.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def list_windows(
             state.page_cap = window.page - 1
             _split(listing, kind)
             continue
+        window.saw([payloads.parse_time(i.get("created_at")) for i in items])
         if len(items) < PAGE_SIZE:
             listing.windows.pop()
         else:
@@ -144,10 +146,14 @@ def list_windows(
 
 def _split(listing: Listing, kind: Kind) -> None:
     window = listing.windows.pop()
-    if window.until - window.since < MIN_WINDOW:
-        listing.windows.append(window)
-        raise TooDense(
-            f"Dodo lists more {kind} created around {window.since:%Y-%m-%d %H:%M:%S} than its "
-            "page limit lets Bantico read"
-        )
-    listing.windows.extend(window.split())
+    narrower = window.narrower()
+    if len(narrower) == 2:
+        if window.until - window.since < MIN_WINDOW:
+            listing.windows.append(window)
+            raise TooDense(
+                f"Dodo lists more {kind} created around {window.since:%Y-%m-%d %H:%M:%S} than "
+                "its page limit lets Bantico read"
+            )
+        # The halves list again what the window's pages held (all full): not counted twice.
+        listing.listed -= window.page * PAGE_SIZE
+    listing.windows.extend(narrower)

@@ -23,9 +23,23 @@ class Window:
     since: datetime
     until: datetime
     page: int = 0
+    # The creation time of the last item read, and whether the pages so far came newest first
+    # (Dodo does not document its order; what the pages show is what counts).
+    last: datetime | None = None
+    newest_first: bool = True
 
-    def split(self) -> list[Window]:
-        """Two halves, the older first; they overlap at the middle instant, and ids dedupe."""
+    def saw(self, created: list[datetime]) -> None:
+        for moment in created:
+            if self.last is not None and moment > self.last:
+                self.newest_first = False
+            self.last = moment
+
+    def narrower(self) -> list[Window]:
+        """What is left of the window, in windows whose pages start again at 0. When the pages
+        came newest first, what is left is what is older than the last item read (that
+        instant included: ids dedupe); otherwise two halves, the older first."""
+        if self.newest_first and self.last is not None and self.since < self.last < self.until:
+            return [Window(self.since, self.last)]
         middle = self.since + (self.until - self.since) / 2
         return [Window(self.since, middle), Window(middle, self.until)]
 
@@ -117,7 +131,14 @@ def _job_json(job: Job) -> dict[str, Any]:
             kind: {
                 "listed": listing.listed,
                 "windows": [
-                    [w.since.isoformat(), w.until.isoformat(), w.page] for w in listing.windows
+                    [
+                        w.since.isoformat(),
+                        w.until.isoformat(),
+                        w.page,
+                        w.last.isoformat() if w.last else None,
+                        w.newest_first,
+                    ]
+                    for w in listing.windows
                 ],
             }
             for kind, listing in job.lists.items()
@@ -132,12 +153,21 @@ def _job(data: dict[str, Any]) -> Job:
         until=datetime.fromisoformat(data["until"]),
         lists={
             kind: Listing(
-                windows=[
-                    Window(datetime.fromisoformat(a), datetime.fromisoformat(b), int(p))
-                    for a, b, p in listing["windows"]
-                ],
+                windows=[_window(w) for w in listing["windows"]],
                 listed=int(listing.get("listed", 0)),
             )
             for kind, listing in data.get("lists", {}).items()
         },
+    )
+
+
+def _window(data: list[Any]) -> Window:
+    since, until, page, *rest = data
+    last, newest_first = [*rest, None, True][:2]
+    return Window(
+        datetime.fromisoformat(since),
+        datetime.fromisoformat(until),
+        int(page),
+        datetime.fromisoformat(last) if last else None,
+        bool(newest_first),
     )
