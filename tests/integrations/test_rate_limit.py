@@ -207,10 +207,10 @@ def test_dodo_refusing_more_than_the_budget_only_slows_requests(engine: Engine) 
 
 
 def test_a_budget_within_dodos_limit_is_never_refused(engine: Engine) -> None:
-    limit = RateLimit(per_second=5, per_minute=60, second=1.0, minute=60.0)
+    limit = RateLimit(per_second=5, per_minute=300, second=1.0, minute=60.0)
     with EmulatorState(EmulatorOptions(rate_limit=limit)) as state, run_emulator(state) as dodo:
         factory = make_sessionmaker(engine)
-        budget = Budget(per_minute=60, burst=5)
+        budget = Budget(per_minute=300, burst=5)
         clients = [sdk(dodo.test_url, RateLimiter(factory, "within", budget)) for _ in range(2)]
 
         def work(client: dodopayments.DodoPayments) -> None:
