@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,10 +31,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, Float, String, select
+from sqlalchemy import JSON, Engine, Float, String, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from bantico.db import Base, insert_ignoring_conflicts, utcnow
+from bantico.db import Base, insert_ignoring_conflicts, make_engine, utcnow
 
 log = logging.getLogger("bantico.rate_limit")
 
@@ -41,6 +43,8 @@ SLACK = 0.5
 MAX_BACKOFF = 60.0
 # A blocked request re-checks at least this often, so a budget freed by another process is used.
 MAX_NAP = 5.0
+LOCK_WAIT_MS = 1000
+LOCAL_FOR = 10.0
 
 
 class RateBucket(Base):
@@ -96,6 +100,8 @@ def parse_wait(headers: Mapping[str, str], now: float) -> float | None:
             continue
         try:
             number = float(value)
+            if not math.isfinite(number):
+                continue  # a broken proxy's "inf" must not block every process for ever
         except ValueError:
             try:
                 return max(0.0, parsedate_to_datetime(value).timestamp() - now)
@@ -123,9 +129,31 @@ class Stats:
     waited: float = 0.0
 
 
+_SQLITE_FACTORIES: dict[str, sessionmaker[Session]] = {}
+_factories_lock = threading.Lock()
+
+
+def budget_sessions(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions for the budget's row. On SQLite, a connection of its own that waits at most a
+    second for the write lock: a caller may hold a write transaction of the same file (a
+    request that is connecting Dodo), and the budget then counts in this process alone."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        return factory
+    if bind.url.database in (None, "", ":memory:"):
+        return factory  # one connection's database: no other can share it
+    url = bind.url.render_as_string(hide_password=False)
+    with _factories_lock:
+        if url not in _SQLITE_FACTORIES:
+            engine = make_engine(url, busy_timeout_ms=LOCK_WAIT_MS)
+            _SQLITE_FACTORIES[url] = sessionmaker(engine, expire_on_commit=False)
+        return _SQLITE_FACTORIES[url]
+
+
 class RateLimiter:
     """Thread-safe; one instance per process and key is enough, but any number share the budget
-    through the `rate_buckets` row. Never call it while holding a SQLite write transaction."""
+    through the `rate_buckets` row. When that row cannot be written in time (SQLite locked by
+    the caller's own transaction), the budget is kept in this process until it can again."""
 
     def __init__(
         self,
@@ -136,11 +164,13 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.factory, self.key, self.budget = factory, key, budget
+        self.factory, self.key, self.budget = budget_sessions(factory), key, budget
         self.clock, self.sleep = clock, sleep
         self.stats = Stats()
         self._lock = threading.Lock()
         self._limit_seen: int | None = None
+        self._local = RateBucket(key=key, sent=[], tat=0.0, blocked_until=0.0, throttled=0)
+        self._local_until = 0.0  # monotonic time until which the budget is counted locally
 
     def _row(self, session: Session) -> RateBucket:
         # Writing first takes SQLite's write lock at the start of the transaction, so the read
@@ -154,20 +184,41 @@ class RateLimiter:
             select(RateBucket).where(RateBucket.key == self.key).with_for_update()
         ).scalar_one()
 
+    def _take(self, row: RateBucket) -> float:
+        now = self.clock()
+        sent = sorted(t for t in row.sent if t > now - 60.0 - SLACK)
+        wait = wait_needed(sent, row.tat, row.blocked_until, now, self.budget)
+        if wait > 0:
+            if len(sent) != len(row.sent):
+                row.sent = sent
+            return wait
+        row.sent = [*sent, now]
+        row.tat = max(row.tat, now) + self.budget.interval
+        row.updated_at = utcnow()
+        return 0.0
+
+    def _shared(self) -> bool:
+        return time.monotonic() >= self._local_until
+
+    def _locked(self) -> None:
+        """The row could not be written in time: count here for a while, then try again."""
+        self._local_until = time.monotonic() + LOCAL_FOR
+        log.warning("rate_limit.local", extra={"reason": "the budget row is locked"})
+
     def _try(self) -> float:
-        with self._lock, self.factory.begin() as session:
-            row = self._row(session)
-            now = self.clock()
-            sent = sorted(t for t in row.sent if t > now - 60.0 - SLACK)
-            wait = wait_needed(sent, row.tat, row.blocked_until, now, self.budget)
-            if wait > 0:
-                if len(sent) != len(row.sent):
-                    row.sent = sent
-                return wait
-            row.sent = [*sent, now]
-            row.tat = max(row.tat, now) + self.budget.interval
-            row.updated_at = utcnow()
-            return 0.0
+        with self._lock:
+            if self._shared():
+                try:
+                    with self.factory.begin() as session:
+                        row = self._row(session)
+                        wait = self._take(row)
+                        # What the row says, kept here too should it become unreachable.
+                        self._local.sent, self._local.tat = list(row.sent), row.tat
+                        self._local.blocked_until = row.blocked_until
+                        return wait
+                except OperationalError:
+                    self._locked()
+            return self._take(self._local)
 
     def acquire(self) -> float:
         """Wait until a request may go and count it; returns the seconds waited."""
@@ -190,24 +241,35 @@ class RateLimiter:
         block: float | None = None
         if status == 429:
             told = parse_wait(headers, now)
-            block = told if told is not None else min(MAX_BACKOFF, 2.0**attempt)
+            block = told if told is not None else min(MAX_BACKOFF, 2.0 ** min(attempt, 10))
             block = max(block, 0.5)
         elif remaining is not None and remaining <= 0:
             block = parse_wait({"x-ratelimit-reset": headers.get("x-ratelimit-reset", "")}, now)
         if block is None and (limit is None or limit == self._limit_seen):
             return None
-        with self._lock, self.factory.begin() as session:
-            row = self._row(session)
-            if block is not None:
-                row.blocked_until = max(row.blocked_until, now + block)
-            if status == 429:
-                self.stats.throttled += 1
-                row.throttled += 1
-                log.info("rate_limit.throttled", extra={"wait": block, "attempt": attempt})
-            if limit is not None:
-                row.limit_seen = self._limit_seen = limit
-            row.updated_at = utcnow()
+        if status == 429:
+            self.stats.throttled += 1
+            log.info("rate_limit.throttled", extra={"wait": block, "attempt": attempt})
+        with self._lock:
+            self._learn(self._local, now, block, status, limit)
+            if self._shared():
+                try:
+                    with self.factory.begin() as session:
+                        self._learn(self._row(session), now, block, status, limit)
+                except OperationalError:
+                    self._locked()
         return block if status == 429 else None
+
+    def _learn(
+        self, row: RateBucket, now: float, block: float | None, status: int, limit: int | None
+    ) -> None:
+        if block is not None:
+            row.blocked_until = max(row.blocked_until, now + block)
+        if status == 429:
+            row.throttled += 1
+        if limit is not None:
+            row.limit_seen = self._limit_seen = limit
+        row.updated_at = utcnow()
 
 
 class LimitedTransport(httpx.BaseTransport):

@@ -75,10 +75,13 @@ class DodoClient:
         timeout: float = 30.0,
         max_retries: int = 2,
         limiter: RateLimiter | None = None,
+        throttle_wait: float = 900.0,
     ) -> None:
+        """`throttle_wait`: how long in all a request may wait out Dodo's 429s."""
         http_client = None
         if limiter is not None:
-            http_client = DefaultHttpxClient(transport=LimitedTransport(limiter), timeout=timeout)
+            transport = LimitedTransport(limiter, max_wait=throttle_wait)
+            http_client = DefaultHttpxClient(transport=transport, timeout=timeout)
         self.limiter = limiter
         self._sdk = DodoPayments(
             bearer_token=api_key,

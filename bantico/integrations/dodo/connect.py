@@ -14,6 +14,7 @@ from bantico.config import Settings
 from bantico.crypto import decrypt, encrypt
 from bantico.db import utcnow
 from bantico.errors import BanticoError, Invalid, NotFound
+from bantico.integrations.dodo import failures
 from bantico.integrations.dodo.client import DodoClient
 from bantico.integrations.dodo.endpoint import Registration, register, webhook_url
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
@@ -49,8 +50,7 @@ def make_client(
     **options: Any,
 ) -> DodoClient:
     """A client for `api_key`; with `factory`, every request spends from the key's shared rate
-    budget. Connecting and disconnecting make a handful of requests and leave it out, so they
-    never wait on the database while holding a transaction."""
+    budget (bantico/integrations/rate_limit.py)."""
     url = base_url(settings, mode)
     limiter = None
     if factory is not None:
@@ -75,12 +75,12 @@ def rate_bucket(settings: Settings, integration: DodoIntegration) -> str:
     return bucket_key("dodo", base_url(settings, integration.mode), api_key)
 
 
-def detect_mode(settings: Settings, api_key: str) -> str:
+def detect_mode(settings: Settings, api_key: str, factory: sessionmaker[Session]) -> str:
     """Dodo keys do not say their mode; a key only authenticates on its own host
     (docs/dodo.md §1)."""
     results = {}
     for mode in MODES:
-        client = make_client(settings, api_key, mode, timeout=5.0, max_retries=0)
+        client = make_client(settings, api_key, mode, factory=factory, timeout=5.0, max_retries=0)
         try:
             results[mode] = client.probe()
         finally:
@@ -125,8 +125,9 @@ def connect(
         raise Invalid("apiKey is empty; paste your Dodo Payments API key")
     encrypt(settings.secret_key, "")  # fail before any network call when no secret key is set
     # Dodo first, the database after: nothing is written while Dodo is being asked.
-    mode = detect_mode(settings, api_key)
-    client = make_client(settings, api_key, mode)
+    factory = sessionmaker(session.get_bind())
+    mode = detect_mode(settings, api_key, factory)
+    client = make_client(settings, api_key, mode, factory=factory, throttle_wait=30)
     try:
         registration = register(client, webhook_url(settings, project.id))
     finally:
@@ -169,7 +170,7 @@ def disconnect(session: Session, settings: Settings, project_id: str) -> dict[st
     integration = get_integration(session, project_id)
     removed, note = False, None
     if integration.webhook_endpoint_id:
-        client = client_for(settings, integration)
+        client = client_for(settings, integration, factory=sessionmaker(session.get_bind()))
         try:
             client.delete_webhook(integration.webhook_endpoint_id)
             removed = True
@@ -200,6 +201,8 @@ def status(session: Session, settings: Settings, project_id: str) -> dict[str, A
     if integration is None:
         return {"connected": False}
     mode = integration.mode
+    unwritten_failures, last_unwritten = failures.unwritten(project_id)
+    last_failure = last_unwritten or integration.last_webhook_failure_at
     try:
         bucket: str | None = rate_bucket(settings, integration)
     except BanticoError:  # the secret key changed: the status still shows, without the budget
@@ -215,8 +218,8 @@ def status(session: Session, settings: Settings, project_id: str) -> dict[str, A
             "endpointId": integration.webhook_endpoint_id,
             "url": integration.webhook_url,
             "lastReceivedAt": integration.last_webhook_at,
-            "failures": integration.webhook_failures,
-            "lastFailureAt": integration.last_webhook_failure_at,
+            "failures": integration.webhook_failures + unwritten_failures,
+            "lastFailureAt": last_failure,
         },
         "sync": sync_status(session, settings, integration, bucket),
         "counts": {
@@ -224,5 +227,16 @@ def status(session: Session, settings: Settings, project_id: str) -> dict[str, A
             "refunds": _count(session, Refund, project_id, mode),
             "disputes": _count(session, Dispute, project_id, mode),
             "webhookMessages": _count(session, WebhookMessage, project_id, mode),
+            "webhooksNotHandled": int(
+                session.execute(
+                    select(func.count())
+                    .select_from(WebhookMessage)
+                    .where(
+                        WebhookMessage.project_id == project_id,
+                        WebhookMessage.mode == mode,
+                        WebhookMessage.handled_at.is_(None),
+                    )
+                ).scalar_one()
+            ),
         },
     }
