@@ -27,6 +27,7 @@ from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
 from bantico.reports import routes as report_routes
 from bantico.reports.rollup import RollupWorker
+from bantico.strict_json import StrictJsonBodies
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(diagnostics_routes.router)
     app.include_router(dodo_routes.router)
     add_dashboard(app)  # pages, static files, CSP headers, HTML error pages: bantico/dashboard/
+    app.add_middleware(StrictJsonBodies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # The two busiest endpoints are answered in front of the routing (bantico/fastpath.py); the
     # routes above stay for the OpenAPI document and as the fallback. Added last: outermost.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import pycountry
+
 # ISO 4217 minor units that are not 2.
 _EXPONENTS = {
     **dict.fromkeys(
@@ -32,6 +34,15 @@ _EXPONENTS = {
 }
 
 
+# The largest amount a BIGINT column holds: anything above it is not a real payment.
+MAX_AMOUNT = 2**63 - 1
+
+
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code, such as USD or INR."""
+    return len(code) == 3 and code.isascii() and pycountry.currencies.get(alpha_3=code) is not None
+
+
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
@@ -41,6 +52,8 @@ def parse_amount(value: str, currency: str) -> int | None:
     try:
         number = Decimal(value.strip())
     except (InvalidOperation, AttributeError):
+        return None
+    if not number.is_finite() or abs(number.adjusted()) > 30:  # NaN, Infinity, 1e999
         return None
     if "." in value:
         number = number.scaleb(exponent(currency))

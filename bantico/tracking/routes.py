@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
+from bantico import strict_json
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
 from bantico.fastpath import answer_exception, read_body, respond
@@ -46,10 +47,7 @@ def _describe(error: ValidationError) -> str:
 
 def parse_body(raw: bytes, model: type[ApiModel]) -> Any:
     """The loader posts JSON as text/plain (no CORS preflight), so parse whatever arrives."""
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadBody("body is not valid JSON") from None
+    payload = strict_json.loads(raw)
     if not isinstance(payload, dict):
         raise BadBody("body must be a JSON object")
     try:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bantico.crypto import decrypt
 from bantico.dashboard import jobs
 from bantico.dashboard.models import DashboardJob
 from bantico.db import utcnow
@@ -28,6 +29,7 @@ from bantico.integrations.dodo.sync import run_sync
 from bantico.leases import acquire, release
 from tests.conftest import Project
 from tests.dashboard.conftest import Admin, csrf_of, log_in, post_form
+from tests.integrations.dodo import support
 from tests.support.dodo import Bantico
 
 
@@ -225,3 +227,24 @@ def test_the_page_shows_the_backfill_and_what_dodo_did_not_answer(
     page = html.unescape(dash.get(page_url(project)).text)
     assert "History backfill" not in page and "failed to list" not in page
     assert "60 payments, 0 refunds, 0 disputes" in page
+
+
+def test_rejected_deliveries_are_shown_with_their_reason_and_can_be_replayed(
+    dash: TestClient, bantico: Bantico, project: Project, session: Session
+) -> None:
+    connect(dash, project, TEST_KEY)
+    integration = session.get(DodoIntegration, project.id)
+    assert integration is not None and integration.webhook_secret_encrypted
+    secret = decrypt(bantico.settings.secret_key, integration.webhook_secret_encrypted)
+    body = support.envelope("refund.succeeded", support.refund(amount=-100000))
+    response = dash.post(
+        f"/webhooks/dodo/{project.id}", content=body, headers=support.headers(secret, body)
+    )
+    assert response.status_code == 400
+    page = html.unescape(dash.get(page_url(project)).text)
+    assert "Webhook deliveries not handled" in page and "refund.succeeded" in page
+    assert "amount -100000 is not an amount" in page
+    replayed = post_form(dash, page_url(project), page_url(project) + "/replay")
+    assert replayed.status_code == 303
+    page = html.unescape(dash.get(page_url(project)).text)
+    assert "Replayed 1 deliveries: 0 handled now, 1 still not." in page

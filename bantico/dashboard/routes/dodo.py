@@ -16,6 +16,7 @@ from bantico.dashboard.render import flash, project_url, redirect, render, rende
 from bantico.deps import SessionDep, SettingsDep
 from bantico.errors import BanticoError
 from bantico.integrations.dodo import connect as service
+from bantico.integrations.dodo import webhooks
 from bantico.integrations.dodo.endpoint import webhook_url
 from bantico.projects.models import Project
 
@@ -30,6 +31,7 @@ def sync_context(session: Session, settings: Settings, project: Project) -> dict
         "job_active": jobs.is_active(job),
         "job_abandoned": jobs.is_abandoned(job),
         "dodo": service.status(session, settings, project.id),
+        "inbox": webhooks.inbox(session, project.id, limit=20),
     }
 
 
@@ -97,6 +99,21 @@ def dodo_disconnect(
         return response
     note = result["note"] or "Payments already stored are kept."
     flash(request, response, f"Disconnected Dodo Payments. {note}")
+    return response
+
+
+@router.post(f"/app/p/{{project_id}}/{PAGE}/replay")
+def dodo_replay(request: Request, scope: ProjectContext, session: SessionDep) -> Response:
+    """Run the deliveries that were not handled through the handlers again."""
+    results = webhooks.replay(session, scope.project.id)
+    handled = sum(1 for r in results if r.get("status") == "handled")
+    response = redirect(project_url(scope.project, PAGE))
+    flash(
+        request,
+        response,
+        f"Replayed {len(results)} deliveries: {handled} handled now, "
+        f"{len(results) - handled} still not.",
+    )
     return response
 
 

@@ -214,6 +214,32 @@ def replay(
     console.print(f"replayed {len(results)} event(s)")
 
 
+@dodo_app.command("inbox")
+def inbox(
+    project: ProjectOpt = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Handled deliveries too.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Webhook deliveries not handled: rejected (with the reason) or waiting for Dodo."""
+    with database_factory() as factory, session_scope(factory) as session:
+        items = webhooks.inbox(
+            session, pick_project(session, project).id, unhandled_only=not show_all
+        )
+    if as_json:
+        typer.echo(json.dumps(items, default=str))
+        return
+    if not items:
+        console.print("every webhook delivery was handled")
+        return
+    for item in items:
+        console.print(
+            f"{item['receivedAt']:%Y-%m-%d %H:%M}  {item['state']:<8} {item['type']:<24} "
+            f"{item['webhookId']}  {item['reason'] or ''}",
+            highlight=False,
+        )
+    console.print("`bantico dodo replay` runs them through the handlers again")
+
+
 @dodo_app.command("disconnect")
 def disconnect(project: ProjectOpt = None) -> None:
     """Disconnect Dodo Payments (stored payments are kept)."""

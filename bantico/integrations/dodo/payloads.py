@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bantico.errors import BanticoError
-from bantico.money import parse_amount
+from bantico.money import MAX_AMOUNT, is_currency, parse_amount
 from bantico.payments.service import DisputeIn, PaymentIn, RefundIn
 
 PROVIDER = "dodo"
@@ -52,17 +52,32 @@ def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str | No
 
 
 def _int(data: dict[str, Any], key: str, *, required: bool = False) -> int | None:
+    """An amount in the currency's smallest unit: a whole number from 0 to `MAX_AMOUNT`."""
     value = data.get(key)
     if value is None:
         if required:
             raise MalformedPayload(f"payload has no {key}")
         return None
-    if isinstance(value, bool):
-        raise MalformedPayload(f"{key} must be an integer")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MalformedPayload(f"{key} must be an integer") from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedPayload(f"{key} must be a whole number of the currency's smallest unit")
+    return _amount(value, key)
+
+
+def _amount(value: int, key: str) -> int:
+    if not 0 <= value <= MAX_AMOUNT:
+        raise MalformedPayload(f"{key} {value} is not an amount (0 to {MAX_AMOUNT})")
+    return value
+
+
+def _currency(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    code = (_text(data, key, required=required) or "").upper()
+    if not code:
+        return None
+    if not is_currency(code):
+        raise MalformedPayload(f"{key} {code[:20]!r} is not an ISO 4217 currency code")
+    return code
 
 
 def parse_time(value: object, key: str = "created_at") -> datetime:
@@ -106,11 +121,11 @@ def payment(data: dict[str, Any], mode: str, *, status: str | None = None) -> Pa
         provider_payment_id=payment_id,
         status=_text(data, "status") or status or "",
         total_amount=_int(data, "total_amount", required=True) or 0,
-        currency=(_text(data, "currency", required=True) or "").upper(),
+        currency=_currency(data, "currency", required=True) or "",
         created_at=parse_time(data.get("created_at")),
         raw=data,
         settlement_amount=_int(data, "settlement_amount"),
-        settlement_currency=(_text(data, "settlement_currency") or "").upper() or None,
+        settlement_currency=_currency(data, "settlement_currency"),
         tax=_int(data, "tax"),
         settlement_tax=_int(data, "settlement_tax"),
         customer_id=_text(customer, "customer_id"),
@@ -145,7 +160,7 @@ def refund(data: dict[str, Any], mode: str, *, status: str | None = None) -> Ref
         created_at=parse_time(data.get("created_at")),
         raw=data,
         amount=_int(data, "amount"),
-        currency=(_text(data, "currency") or "").upper() or None,
+        currency=_currency(data, "currency"),
         is_partial=bool(data.get("is_partial")),
         reason=_text(data, "reason"),
     )
@@ -156,7 +171,7 @@ def dispute(data: dict[str, Any], mode: str, *, status: str | None = None) -> Di
     _require(data, "dispute", dispute_id, "payment_id", "created_at", "amount")
     if not data.get("dispute_status") and status is None:
         raise Incomplete("dispute", dispute_id, ["dispute_status"])
-    currency = (_text(data, "currency") or "").upper() or None
+    currency = _currency(data, "currency")
     raw_amount = data.get("amount")
     # The SDK types a dispute's amount as a string ("to accommodate precision"); numbers are
     # accepted too. A decimal point means major units (docs/dodo.md §2).
@@ -164,7 +179,8 @@ def dispute(data: dict[str, Any], mode: str, *, status: str | None = None) -> Di
         raise MalformedPayload("amount must be a string or a number")
     amount = parse_amount(str(raw_amount), currency or "USD")
     if amount is None:
-        raise MalformedPayload(f"amount {raw_amount!r} is not a number")
+        raise MalformedPayload(f"amount {str(raw_amount)[:40]!r} is not a number")
+    amount = _amount(amount, "amount")
     return DisputeIn(
         provider=PROVIDER,
         mode=mode,

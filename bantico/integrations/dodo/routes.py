@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field, field_validator
 from sqlalchemy import Engine
@@ -87,6 +87,24 @@ def sync_dodo(
     if report.more:
         _wake(request)
     return report.as_dict()
+
+
+@router.get("/api/v1/integrations/dodo/inbox")
+def dodo_inbox(
+    project: ProjectDep,
+    session: SessionDep,
+    all: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
+    """Webhook deliveries, newest first: by default those not handled — rejected (with the
+    reason) or waiting for an object to be read from Dodo. `all=true` lists handled ones too."""
+    return {"items": webhooks.inbox(session, project.id, unhandled_only=not all, limit=limit)}
+
+
+@router.post("/api/v1/integrations/dodo/inbox/replay")
+def dodo_replay(project: ProjectDep, session: SessionDep) -> dict[str, Any]:
+    """Run every delivery that is not handled through the handlers again (after a fix)."""
+    return {"results": webhooks.replay(session, project.id)}
 
 
 @router.post("/webhooks/dodo/{project_id}", tags=["webhooks"])

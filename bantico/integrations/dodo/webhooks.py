@@ -7,20 +7,22 @@ event types Bantico does not use, which are kept in the inbox.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
+from bantico import strict_json
 from bantico.config import Settings
 from bantico.crypto import decrypt
 from bantico.db import insert_ignoring_conflicts, utcnow
 from bantico.errors import BanticoError, NotFound, Unauthorized
-from bantico.integrations.dodo import payloads
+from bantico.integrations.dodo import failures, payloads
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.payments import service as payments
 from bantico.payments.models import Payment
@@ -40,9 +42,9 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
 
 def parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise payloads.MalformedPayload("webhook body is not valid JSON") from None
+        envelope = strict_json.loads(body)
+    except strict_json.MalformedJson as error:
+        raise payloads.MalformedPayload(error.message.replace("body", "webhook body", 1)) from None
     if not isinstance(envelope, dict):
         raise payloads.MalformedPayload("webhook body must be a JSON object")
     event_type, data = envelope.get("type"), envelope.get("data")
@@ -129,20 +131,33 @@ def receive(
     try:
         verify(decrypt(settings.secret_key, integration.webhook_secret_encrypted), body, headers)
     except Unauthorized:
-        integration.webhook_failures += 1
-        integration.last_webhook_failure_at = utcnow()
+        failures.count(session, integration)
         log.warning("dodo.webhook.invalid_signature", extra={"project": project_id})
         return 401, {"error": {"code": "unauthorized", "message": "webhook signature check failed"}}
-    event_type, data = parse_envelope(body)
-    webhook_id = headers["webhook-id"]
-    status, answer = _store_and_process(
-        session, project_id, integration.mode, webhook_id, body, event_type, data
-    )
+    webhook_id = headers["webhook-id"][:100]
+    try:
+        event_type, data = parse_envelope(body)
+    except payloads.MalformedPayload as error:
+        # Signed, so from Dodo (or whoever has the secret): kept, so that it can be looked at
+        # and replayed once Bantico reads it.
+        event_type, data = _peek_type(body), {}
+        status, answer = _store_and_process(
+            session, project_id, integration.mode, webhook_id, body, event_type, data, error
+        )
+    else:
+        status, answer = _store_and_process(
+            session, project_id, integration.mode, webhook_id, body, event_type, data
+        )
     # Stamped last, so the UPDATE is flushed with the commit: every delivery writes this one
     # row, and on PostgreSQL its lock is held until the commit, so stamping it first would make
     # concurrent deliveries wait for each other's whole transaction.
     integration.last_webhook_at = utcnow()
     return status, answer
+
+
+def _peek_type(body: bytes) -> str:
+    match = re.search(rb'"type"\s*:\s*"([A-Za-z0-9_.]{1,100})"', body[:4096])
+    return match.group(1).decode() if match else "unreadable"
 
 
 def _store_and_process(
@@ -153,15 +168,19 @@ def _store_and_process(
     body: bytes,
     event_type: str,
     data: dict[str, Any],
+    malformed: BanticoError | None = None,
 ) -> tuple[int, dict[str, Any]]:
+    # Stored as text; bytes that are not UTF-8, and NUL characters (PostgreSQL refuses them in
+    # text), are replaced, so this copy can differ from the signed bytes.
+    text = body.decode("utf-8", "replace").replace("\x00", "\ufffd")
     session.execute(
         insert_ignoring_conflicts(session, WebhookMessage).values(
             provider=PROVIDER,
             project_id=project_id,
             webhook_id=webhook_id,
-            event_type=event_type,
+            event_type=event_type[:100],
             mode=mode,
-            body=body.decode(),
+            body=text,
             received_at=utcnow(),
             deliveries=0,
         )
@@ -178,7 +197,17 @@ def _store_and_process(
     message.deliveries += 1
     if message.handled_at is not None:
         return 200, {"status": "duplicate", "outcome": message.outcome}
+    if malformed is not None:
+        return _rejected(message, malformed)
     return process(session, message, event_type, data)
+
+
+def _rejected(message: WebhookMessage, error: BanticoError) -> tuple[int, dict[str, Any]]:
+    """Kept unhandled with the reason, for `bantico dodo inbox` and a replay after a fix."""
+    message.last_error, message.pending_fetch = error.message, None
+    message.outcome = f"rejected: {error.message}"[:200]
+    log.warning("dodo.webhook.rejected", extra={"webhook_id": message.webhook_id})
+    return error.status_code, {"error": {"code": error.code, "message": error.message}}
 
 
 def process(
@@ -195,9 +224,13 @@ def process(
         log.info("dodo.webhook.incomplete", extra={"webhook_id": message.webhook_id})
         return 202, {"status": "accepted", "outcome": message.outcome}
     except BanticoError as error:
-        message.last_error = error.message
-        log.warning("dodo.webhook.unprocessable", extra={"webhook_id": message.webhook_id})
-        return error.status_code, {"error": {"code": error.code, "message": error.message}}
+        return _rejected(message, error)
+    except (DataError, IntegrityError) as error:
+        # A value the database refuses (validation should have caught it): rejected, not 500.
+        refused = payloads.MalformedPayload(
+            f"the database refused a value of this payload ({type(error.orig).__name__})"
+        )
+        return _rejected(message, refused)
     message.handled_at, message.outcome, message.last_error = utcnow(), outcome, None
     message.pending_fetch = None
     return 200, {"status": "handled", "outcome": outcome}
@@ -255,9 +288,40 @@ def replay(
         try:
             event_type, data = parse_envelope(message.body.encode())
         except BanticoError as error:
-            message.last_error = error.message
+            _rejected(message, error)
             results.append({"webhookId": message.webhook_id, "error": error.message})
             continue
         status, body = process(session, message, event_type, data)
         results.append({"webhookId": message.webhook_id, "ok": status < 300, **body})
     return results
+
+
+def state_of(message: WebhookMessage) -> str:
+    if message.handled_at is not None:
+        return "handled"
+    return "waiting" if message.pending_fetch else "rejected"
+
+
+def inbox(
+    session: Session, project_id: str, *, unhandled_only: bool = True, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest deliveries (by default those not handled: rejected with their reason, or
+    waiting for an object to be read from Dodo), for the dashboard, the API and the CLI."""
+    query = select(WebhookMessage).where(
+        WebhookMessage.project_id == project_id, WebhookMessage.provider == PROVIDER
+    )
+    if unhandled_only:
+        query = query.where(WebhookMessage.handled_at.is_(None))
+    rows = session.execute(query.order_by(WebhookMessage.id.desc()).limit(limit)).scalars()
+    return [
+        {
+            "webhookId": m.webhook_id,
+            "type": m.event_type,
+            "state": state_of(m),
+            "receivedAt": m.received_at,
+            "deliveries": m.deliveries,
+            "reason": m.last_error if state_of(m) == "rejected" else m.outcome,
+            "outcome": m.outcome,
+        }
+        for m in rows
+    ]

@@ -64,3 +64,4 @@ def test_connect_backfills_and_status_tells_how_far(
     assert "refunds: Dodo failed to list refunds (500)" in out
     status = run("dodo", "status", "--project", project.id)
     assert "error       refunds: Dodo failed to list refunds (500)" in status
+    assert "every webhook delivery was handled" in run("dodo", "inbox", "--project", project.id)

@@ -340,3 +340,109 @@ def test_replay_reprocesses_stored_events(project: Project, session: Session, se
     assert [(r["ok"], r["status"]) for r in results] == [(True, "handled")]
     assert len(all_rows(session, Payment)) == 1
     assert webhooks.replay(session, project.id) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"this is not json", "not valid JSON"),
+        (b"[" * 1000 + b"]" * 1000, "nested deeper"),
+        (b'{"type": "payment.succeeded", "data": {"total_amount": NaN}}', "NaN"),
+    ],
+)
+def test_a_signed_body_that_cannot_be_read_is_refused_and_kept(
+    project: Project, session: Session, secret: str, raw: bytes, reason: str
+) -> None:
+    response = project.client.post(
+        f"/webhooks/dodo/{project.id}", content=raw, headers=support.headers(secret, raw, "msg_x")
+    )
+    assert response.status_code == 400 and reason in response.text
+    [message] = all_rows(session, WebhookMessage)
+    assert message.handled_at is None and reason in (message.outcome or "")
+    assert message.outcome and message.outcome.startswith("rejected: ")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "overrides", "reason"),
+    [
+        ("payment.succeeded", {"total_amount": 1e30}, "total_amount"),
+        ("payment.succeeded", {"total_amount": 2**70}, "total_amount"),
+        ("payment.succeeded", {"total_amount": -4900}, "total_amount"),
+        ("payment.succeeded", {"total_amount": 49.5}, "total_amount"),
+        ("payment.succeeded", {"settlement_amount": "4612"}, "settlement_amount"),
+        ("payment.succeeded", {"currency": "DOLLARS"}, "ISO 4217"),
+        ("refund.succeeded", {"amount": -100000}, "amount"),
+        ("dispute.lost", {"amount": "NaN"}, "amount"),
+        ("dispute.lost", {"amount": "1e40"}, "amount"),
+    ],
+)
+def test_impossible_numbers_are_refused_and_kept_never_a_500(
+    project: Project,
+    session: Session,
+    secret: str,
+    event_type: str,
+    overrides: dict[str, Any],
+    reason: str,
+) -> None:
+    if event_type.startswith("payment."):
+        data = support.payment(**overrides)
+    elif event_type.startswith("refund."):
+        data = support.refund(**overrides)
+    else:
+        data = {
+            "dispute_id": "dsp_1",
+            "payment_id": "pay_x",
+            "created_at": "2026-11-22T00:00:00Z",
+            "currency": "USD",
+            "dispute_status": "dispute_lost",
+            **overrides,
+        }
+    response = deliver(project, secret, event_type, data, "msg_bad")
+    assert response.status_code == 400 and reason in response.text, response.text
+    [message] = all_rows(session, WebhookMessage)
+    assert message.handled_at is None and (message.outcome or "").startswith("rejected: ")
+    assert all_rows(session, Payment) == [] and all_rows(session, Refund) == []
+    # Dodo's retry, or a replay, finds it again: still refused, still kept, counted.
+    again = deliver(project, secret, event_type, data, "msg_bad")
+    assert again.status_code == 400 and all_rows(session, WebhookMessage)[0].deliveries == 2
+
+
+def test_bad_signatures_cost_no_write_each(
+    project: Project, session: Session, secret: str, settings: Settings
+) -> None:
+    body = support.envelope("payment.succeeded", support.payment())
+    for number in range(5):
+        response = project.client.post(
+            f"/webhooks/dodo/{project.id}",
+            content=body,
+            headers=support.headers(support.new_secret(), body, f"msg_forged_{number}"),
+        )
+        assert response.status_code == 401
+    integration = all_rows(session, DodoIntegration)[0]
+    assert integration.webhook_failures == 1  # the first is written; the rest within a minute
+    status = project.client.get("/api/v1/integrations/dodo", headers=project.headers).json()
+    assert status["webhook"]["failures"] == 5
+    assert all_rows(session, WebhookMessage) == []
+
+
+def test_the_inbox_lists_what_was_not_handled_and_why(
+    project: Project, session: Session, secret: str
+) -> None:
+    deliver(project, secret, "payment.succeeded", support.payment(currency="DOLLARS"), "msg_bad")
+    deliver(project, secret, "payment.succeeded", support.payment(), "msg_good")
+    deliver(project, secret, "payment.succeeded", {"payment_id": "pay_sparse"}, "msg_sparse")
+    listed = project.client.get("/api/v1/integrations/dodo/inbox", headers=project.headers)
+    items = {i["webhookId"]: i for i in listed.json()["items"]}
+    assert set(items) == {"msg_bad", "msg_sparse"}
+    assert items["msg_bad"]["state"] == "rejected" and "ISO 4217" in items["msg_bad"]["reason"]
+    assert items["msg_sparse"]["state"] == "waiting"
+    everything = project.client.get(
+        "/api/v1/integrations/dodo/inbox?all=true", headers=project.headers
+    ).json()["items"]
+    assert len(everything) == 3
+    status = project.client.get("/api/v1/integrations/dodo", headers=project.headers).json()
+    assert status["counts"]["webhooksNotHandled"] == 2
+    replayed = project.client.post(
+        "/api/v1/integrations/dodo/inbox/replay", headers=project.headers
+    ).json()["results"]
+    assert {r["webhookId"]: r["ok"] for r in replayed} == {"msg_bad": False, "msg_sparse": True}

@@ -1,0 +1,109 @@
+"""JSON as Bantico accepts it from the outside: standard JSON only (no `NaN` or `Infinity`, which
+Python's parser allows), nested at most `MAX_DEPTH` deep, and no NUL character in any string
+(PostgreSQL cannot store one in text). Every refusal says where the problem is."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bantico.errors import BanticoError
+
+MAX_DEPTH = 32
+
+
+class MalformedJson(BanticoError):
+    status_code = 400
+    code = "malformed"
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedJson(f"body is not standard JSON: {name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise MalformedJson(f"body holds the number {text}, too large for a float")
+    return number
+
+
+def _check(value: Any, path: str, depth: int) -> None:
+    """Depth and NUL characters, walked without recursion limits of our own."""
+    stack = [(value, path, depth)]
+    while stack:
+        item, where, level = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise MalformedJson(f"{where or 'body'} contains a NUL character")
+        elif isinstance(item, dict | list):
+            if level > MAX_DEPTH:
+                raise MalformedJson(f"body is nested deeper than {MAX_DEPTH} levels")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and "\x00" in key:
+                    raise MalformedJson(f"a key in {where or 'body'} contains a NUL character")
+                stack.append((child, f"{where}.{key}" if where else str(key), level + 1))
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse `raw`, or raise `MalformedJson` saying why it is refused."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise MalformedJson(f"body is nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedJson("body is not valid JSON") from None
+    _check(value, "", 1)
+    return value
+
+
+class StrictJsonBodies:
+    """Check the JSON bodies of `/api/v1` requests with `loads` before FastAPI parses them
+    (its parser takes `NaN`, which PostgreSQL then refuses with a 500)."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/v1/") -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("POST", "PUT", "PATCH")
+            or not scope["path"].startswith(self.prefix)
+            or b"json" not in dict(scope["headers"]).get(b"content-type", b"")
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if body.strip():
+            try:
+                loads(body)
+            except MalformedJson as error:
+                answer = JSONResponse(
+                    {"error": {"code": error.code, "message": error.message}}, status_code=400
+                )
+                await answer(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

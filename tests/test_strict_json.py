@@ -1,0 +1,90 @@
+"""JSON from the outside, strictly: no NaN or Infinity, bounded nesting, no NUL character — a
+400 that says where, on the loader's endpoint and on the API, never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bantico import strict_json
+from bantico.tracking.models import Event
+from tests.conftest import Project
+
+GOOD = {
+    "token": "",
+    "name": "page_view",
+    "visitorId": "v_visitor0001",
+    "sessionId": "s_session0001",
+    "url": "https://shop.example/",
+}
+
+
+def loader_body(project: Project, **fields: object) -> str:
+    return json.dumps({**GOOD, "token": project.token, **fields})
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"a": NaN}', "NaN"),
+        ('{"a": -Infinity}', "-Infinity"),
+        ("[1e999]", "1e999"),
+        ("[" * 1000 + "]" * 1000, "nested deeper than 32"),
+        ('{"a": {"b": "x\\u0000y"}}', "a.b contains a NUL"),
+        ('{"a\\u0000": 1}', "a key in body contains a NUL"),
+        ("{nope", "not valid JSON"),
+    ],
+)
+def test_what_is_refused_and_why(raw: str, reason: str) -> None:
+    with pytest.raises(strict_json.MalformedJson, match=reason):
+        strict_json.loads(raw)
+
+
+def test_what_is_accepted() -> None:
+    nested: object = 1
+    for _ in range(31):
+        nested = [nested]
+    assert strict_json.loads(json.dumps({"deep": nested, "f": 1.5, "u": "ü"}))["f"] == 1.5
+
+
+@pytest.mark.parametrize(
+    "props",
+    ['{"plan": NaN}', '{"plan": Infinity}', '{"plan": "pro\\u0000"}', "[" * 1000 + "]" * 1000],
+)
+def test_the_loader_endpoint_refuses_it_with_400(
+    project: Project, session: Session, props: str
+) -> None:
+    raw = loader_body(project).removesuffix("}") + f', "props": {props}}}'
+    response = project.client.post(
+        "/api/collect", content=raw, headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert session.execute(select(Event)).scalars().all() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/api/v1/events", '{"name": "signup_started", "visitorId": "v_visitor0001", '
+         '"props": {"x": NaN}}'),
+        ("/api/v1/identify", '{"visitorId": "v_visitor0001", "traits": {"age": Infinity}}'),
+        ("/api/v1/links", '{"destinationUrl": "https://shop.example/\\u0000"}'),
+    ],
+)  # fmt: skip
+def test_the_api_refuses_it_with_400(project: Project, path: str, raw: str) -> None:
+    response = project.client.post(
+        path, content=raw, headers={**project.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed"
+
+
+def test_the_api_still_reads_good_json(project: Project) -> None:
+    response = project.client.post(
+        "/api/v1/links", headers=project.headers, json={"destinationUrl": "https://shop.example/"}
+    )
+    assert response.status_code == 201, response.text
