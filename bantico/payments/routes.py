@@ -29,7 +29,7 @@ def list_payments(
     """Payments newest first, for one mode (test and live never mix). `from` is inclusive and
     `to` exclusive; `attributed=true|false` keeps attributed or unattributed payments only;
     follow `nextCursor` for the next page."""
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise Invalid("cursor must be the nextCursor value of a previous page")
     return queries.list_payments(
         session,

@@ -28,6 +28,13 @@ MODEL_ALIASES = {
 }
 
 
+# Reports cover dates in this calendar range, and at most MAX_DAYS of it at once: a range of
+# centuries would take the server down, and Dodo's payments start in this century.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_DAYS = 5 * 366
+
+
 @dataclass(frozen=True)
 class Filters:
     project_id: str
@@ -50,10 +57,15 @@ def make_filters(
     if model not in MODEL_ALIASES:
         raise Invalid("model must be last_touch, first_touch or linear")
     now = now or datetime.now(UTC)
+    for name, value in (("from", since), ("to", until)):
+        if value is not None and not EARLIEST <= _utc(value) <= LATEST:  # type: ignore[operator]
+            raise Invalid(f"{name} must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
     until = _utc(until) or now
-    since = _utc(since) or until - timedelta(days=30)
+    since = _utc(since) or max(EARLIEST, until - timedelta(days=30))
     if since >= until:
         raise Invalid("from must be before to")
+    if until - since > timedelta(days=MAX_DAYS):
+        raise Invalid(f"a report covers at most {MAX_DAYS} days (five years); narrow from/to")
     return Filters(project_id, mode, MODEL_ALIASES[model], since, until)
 
 

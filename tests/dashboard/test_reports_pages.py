@@ -4,6 +4,7 @@ and model, live and test apart, the CSV downloads and the data the charts are dr
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -477,3 +478,18 @@ def test_reports_in_a_browser(
     expect(page.locator("#funnel-chart canvas")).to_have_count(1)
     watched.shot("reports")
     context.close()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("0001-01-01", "2026-01-01"), ("2026-01-01", "9999-12-31")]
+)
+@pytest.mark.parametrize("page", ["", "/attribution.csv", "/timeseries.csv", "/funnel.csv"])
+def test_custom_dates_out_of_the_calendar_are_a_form_error(
+    signed_in: TestClient, project: Project, start: str, end: str, page: str
+) -> None:
+    response = signed_in.get(
+        f"/app/p/{project.id}/reports{page}?range=custom&from={start}&to={end}"
+    )
+    assert response.status_code == 422, response.text
+    if not page:
+        assert "Enter a date from 2000 to 2099." in html.unescape(response.text)

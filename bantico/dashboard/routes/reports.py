@@ -21,7 +21,7 @@ from bantico.integrations.dodo.models import DodoIntegration
 from bantico.money import exponent
 from bantico.reports import present
 from bantico.reports.attribution import attribution_report
-from bantico.reports.filters import Filters, make_filters
+from bantico.reports.filters import EARLIEST, LATEST, Filters, make_filters
 from bantico.reports.funnel import funnel
 from bantico.reports.timeseries import timeseries
 
@@ -104,10 +104,14 @@ def _day(raw: str, name: str, errors: dict[str, str]) -> date | None:
         errors[name] = "Enter a date."
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "Enter a date as YYYY-MM-DD."
         return None
+    if not EARLIEST.date() <= day < LATEST.date():
+        errors[name] = f"Enter a date from {EARLIEST.year} to {LATEST.year - 1}."
+        return None
+    return day
 
 
 def _default_mode(session: Session, project_id: str) -> str:

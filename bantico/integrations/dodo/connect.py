@@ -123,6 +123,11 @@ def connect(
     api_key = api_key.strip()
     if not api_key:
         raise Invalid("apiKey is empty; paste your Dodo Payments API key")
+    if not (api_key.isascii() and api_key.isprintable()) or any(c.isspace() for c in api_key):
+        raise Invalid(
+            "apiKey has characters a Dodo API key never has (spaces, accents, symbols); copy "
+            "it again from the Dodo dashboard (Developer → API Keys)"
+        )
     encrypt(settings.secret_key, "")  # fail before any network call when no secret key is set
     # Dodo first, the database after: nothing is written while Dodo is being asked.
     factory = sessionmaker(session.get_bind())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from dodopayments import DodoPayments
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -128,3 +129,12 @@ def test_disconnect_removes_the_endpoint(
     assert status == {"connected": False}
     again = bantico.client.delete("/api/v1/integrations/dodo", headers=project.headers)
     assert again.status_code == 404
+
+
+@pytest.mark.parametrize("key", ["sk_tëst_key", "sk test key", "ключ"])
+def test_a_key_with_characters_no_dodo_key_has_is_422(
+    bantico: Bantico, project: Project, key: str
+) -> None:
+    response = put(bantico, project, key)
+    assert response.status_code == 422, response.text
+    assert "characters a Dodo API key never has" in response.text
