@@ -11,7 +11,7 @@ from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
 from bantico.projects.models import Project, SecretKey
 from bantico.reports.models import RollupProgress, VisitorDay
-from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
+from bantico.tracking.models import Event, ForeignId, Identity, Touch, Visitor, VisitSession
 
 __all__ = [
     "Attribution",
@@ -22,6 +22,7 @@ __all__ = [
     "Dispute",
     "DodoIntegration",
     "Event",
+    "ForeignId",
     "Identity",
     "Lead",
     "Lease",

@@ -18,7 +18,7 @@ from bantico.errors import BanticoError
 from bantico.integrations.dodo.connect import client_for
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.payments.models import Payment
-from bantico.tracking.models import Event, Identity
+from bantico.tracking.models import Event, ForeignId, Identity
 
 RECENT = timedelta(days=30)
 
@@ -271,6 +271,30 @@ def emails_identified(ctx: Context) -> Check:
     )
 
 
+def foreign_ids(ctx: Context) -> Check:
+    title = "Events name only this project's links"
+    rows = list(
+        ctx.session.execute(select(ForeignId).where(ForeignId.project_id == ctx.project_id))
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return Check("foreign_ids", title, "pass", "No event named another project's link.")
+    said = "; ".join(
+        f"{r.count} event(s) sent a {r.field} of another project or of no link, last "
+        f"'{r.last_value}' on {r.last_seen_at:%Y-%m-%d %H:%M} UTC"
+        for r in rows
+    )
+    return Check(
+        "foreign_ids",
+        title,
+        "warn",
+        f"{said}. Bantico ignored those ids: the events were kept without them.",
+        "Check that each site loads bantico.js with its own project's token, and that links "
+        "shared for this site were created in this project.",
+    )
+
+
 CHECKS: list[Callable[[Context], Check]] = [
     dodo_connected,
     webhooks_arriving,
@@ -278,6 +302,7 @@ CHECKS: list[Callable[[Context], Check]] = [
     metadata_matches,
     loader_seen,
     emails_identified,
+    foreign_ids,
 ]
 
 

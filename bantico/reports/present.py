@@ -39,7 +39,8 @@ def labels(
     wanted = [k for k in keys if k]
     found: dict[str | None, str] = {None: UNATTRIBUTED if dimension != "link" else "No link"}
     if dimension == "link" and wanted:
-        for link in session.execute(select(Link).where(Link.id.in_(wanted))).scalars():
+        query = select(Link).where(Link.project_id == project_id, Link.id.in_(wanted))
+        for link in session.execute(query).scalars():
             found[link.id] = f"/l/{link.key} → {link.destination_url}"
     elif dimension in ("campaign", "lead") and wanted:
         model = Campaign if dimension == "campaign" else Lead

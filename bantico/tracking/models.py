@@ -142,3 +142,18 @@ class Identity(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     traits: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ForeignId(Base):
+    """Ids that named another project's rows (or none) where this project's were expected,
+    ignored rather than joined; counted here for the troubleshooting checklist."""
+
+    __tablename__ = "foreign_ids"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    last_value: Mapped[str] = mapped_column(String(200))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

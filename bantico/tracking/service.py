@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 
 from bantico.attribution.late import after_identify
 from bantico.attribution.metadata import CONTEXT_FIELDS
-from bantico.db import utcnow
+from bantico.db import dialect_insert, utcnow
 from bantico.errors import Invalid
+from bantico.group_commit import TTLCache
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.projects.models import Project
 from bantico.queued_writes import execute_soon
 from bantico.reports.rollup import mark_clicked
 from bantico.tracking import schemas
-from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
+from bantico.tracking.models import Event, ForeignId, Identity, Touch, Visitor, VisitSession
 from bantico.tracking.referrers import is_payment_source, referral_source
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -87,6 +88,46 @@ def _build_statements(dialect_name: str) -> _Statements:
 def _statements(session: Session) -> _Statements:
     bind = session.bind if isinstance(session.bind, Engine) else session.get_bind()
     return _build_statements(bind.dialect.name)
+
+
+# Which project each link id belongs to ("" for no link): links never change project.
+_LINK_OWNERS: TTLCache[str, str] = TTLCache(ttl=300.0, max_size=50_000)
+
+
+def own_context(
+    session: Session, project_id: str, context: schemas.Context | None
+) -> schemas.Context | None:
+    """A context carried in from the outside names this project's link or none: another
+    project's link id (or one of no link) is dropped, and counted for the diagnostics."""
+    if context is None or not context.link_id:
+        return context
+    owner = _LINK_OWNERS.get(context.link_id)
+    if owner is None:
+        found = session.execute(select(Link.project_id).where(Link.id == context.link_id))
+        owner = found.scalar_one_or_none() or ""
+        _LINK_OWNERS.put(context.link_id, owner)
+    if owner == project_id:
+        return context
+    count_foreign(session, project_id, "linkId", context.link_id)
+    return context.model_copy(update={"link_id": None})
+
+
+def count_foreign(session: Session, project_id: str, field: str, value: str) -> None:
+    now = utcnow()
+    session.execute(
+        dialect_insert(session, ForeignId)
+        .values(
+            project_id=project_id, field=field, count=1, last_value=value[:200], last_seen_at=now
+        )
+        .on_conflict_do_update(
+            index_elements=["project_id", "field"],
+            set_={
+                "count": ForeignId.count + 1,
+                "last_value": value[:200],
+                "last_seen_at": now,
+            },
+        )
+    )
 
 
 def _context_values(context: schemas.Context | None) -> dict[str, str | None]:
@@ -261,6 +302,7 @@ def collect(session: Session, project: Project, data: schemas.CollectIn) -> Reso
         return Resolved(None, False)
 
     carried = data.context if data.context and not data.context.is_empty() else None
+    carried = own_context(session, project.id, carried)
     resolved = Resolved(carried, False)
     clicked = _join_click(session, project, data, visitor_id, now) if data.click_id else None
     if clicked is not None:
@@ -415,6 +457,7 @@ def record_server_event(session: Session, project: Project, data: schemas.EventI
         if data.session_id:
             _see_session(session, project.id, visitor_id, data.session_id, now, data.url, None)
     context = data.context if data.context and not data.context.is_empty() else None
+    context = own_context(session, project.id, context)
     if context is None and visitor_id is not None:
         context = latest_context(session, project, visitor_id, occurred_at)
     elif context is not None:

@@ -56,6 +56,7 @@ def test_a_healthy_and_a_leaky_setup(
         "metadata_matches": "pass",
         "loader": "pass",
         "identify": "pass",
+        "foreign_ids": "pass",
     }
 
     pay(
