@@ -27,6 +27,7 @@ from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
 from bantico.reports import routes as report_routes
 from bantico.reports.rollup import RollupWorker
+from bantico.request_log import RequestIds, request_id, route_of
 from bantico.strict_json import StrictJsonBodies
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
@@ -93,8 +94,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return _error(status, "malformed" if status == 400 else "invalid", message)
 
     @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, error: OperationalError) -> JSONResponse:
-        log.error("db.unavailable", exc_info=error)
+    async def _database_down(request: Request, error: OperationalError) -> JSONResponse:
+        # One line: the statement and its parameters stay out of the log.
+        log.error(
+            "db.unavailable id=%s route=%s error=%s",
+            request_id.get(),
+            route_of(request.scope),
+            type(error.orig).__name__,
+        )
         return _error(503, "database_unavailable", "the database is unavailable; try again")
 
     @app.get("/healthz", tags=["health"])
@@ -116,6 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     add_dashboard(app)  # pages, static files, CSP headers, HTML error pages: bantico/dashboard/
     app.add_middleware(StrictJsonBodies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIds)
     # The two busiest endpoints are answered in front of the routing (bantico/fastpath.py); the
     # routes above stay for the OpenAPI document and as the fallback. Added last: outermost.
     app.state.fast_routes = fast_routes = FastRoutes()

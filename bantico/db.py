@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    make_url,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -87,9 +89,23 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return pragmas
 
 
+def _private_file(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600, and 0700 for folders it
+    makes); SQLite gives its -wal and -shm files the same permissions."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """`busy_timeout_ms`: how long a SQLite connection waits for another writer."""
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
