@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bantico import __version__
 from bantico.config import Settings, get_settings
@@ -126,6 +127,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(RequestIds)
     # The two busiest endpoints are answered in front of the routing (bantico/fastpath.py); the
     # routes above stay for the OpenAPI document and as the fallback. Added last: outermost.
+    if settings.trusted_proxy_list:
+        # The client's address and scheme from the named proxies' headers, and only theirs.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.state.fast_routes = fast_routes = FastRoutes()
     fast_routes.add_prefix(("GET", "HEAD"), "/l/", link_redirect.follow_link_asgi)
     fast_routes.add(("POST",), "/api/collect", tracking_routes.collect_asgi)

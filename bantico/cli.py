@@ -98,7 +98,9 @@ def serve(
         application,
         host=host,
         port=port,
-        proxy_headers=True,
+        # Forwarded headers are believed only from BANTICO_TRUSTED_PROXIES (in create_app);
+        # uvicorn's own default would believe any local process.
+        proxy_headers=False,
         log_level="warning",
         access_log=False,
     )

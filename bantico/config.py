@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     # reports stay exact either way, reading what is not rolled up from the events).
     report_rollup_interval_seconds: float = Field(default=10.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; nobody's by default, so a client cannot pick its address.
+    trusted_proxies: str = ""
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @field_validator("secret_key")
     @classmethod

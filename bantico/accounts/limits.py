@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.accounts.models import LoginFailure
 from bantico.db import utcnow
@@ -42,30 +42,46 @@ def email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def check_email(session: Session, email: str) -> None:
-    """Raise TooManyAttempts once an email has EMAIL_FAILURES failures inside WINDOW."""
-    now = utcnow()
-    count, oldest = session.execute(
-        select(func.count(), func.min(LoginFailure.failed_at)).where(
-            LoginFailure.email_hash == email_key(email), LoginFailure.failed_at > now - WINDOW
+def reserve_attempt(factory: sessionmaker[Session], email: str) -> None:
+    """Count an attempt for `email` before its password is checked, in a short transaction of
+    its own that concurrent attempts take in turn, so at most EMAIL_FAILURES are ever checked
+    in a WINDOW however many arrive at once. The attempt stays counted as a failure unless the
+    login succeeds (`clear_email_failures`); past the limit it raises TooManyAttempts and
+    counts nothing. Call it before the request's transaction writes (on SQLite it would wait
+    for that transaction's lock)."""
+    key, now = email_key(email), utcnow()
+    with factory.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # One email's attempts in turn; SQLite's single writer does this by itself.
+            session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+        attempt = LoginFailure(email_hash=key, failed_at=now)
+        session.add(attempt)
+        session.flush()  # on SQLite the write lock is taken here, before the count
+        session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.email_hash == key, LoginFailure.failed_at <= now - WINDOW
+            )
         )
-    ).one()
-    if count >= EMAIL_FAILURES:
-        wait = (oldest + WINDOW - now).total_seconds()
-        raise TooManyAttempts(
-            f"Too many failed attempts for this email. Try again in {_minutes(wait)}.",
-            retry_after=max(1, math.ceil(wait)),
-        )
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginFailure.failed_at)).where(
+                LoginFailure.email_hash == key, LoginFailure.failed_at > now - WINDOW
+            )
+        ).one()
+        if count > EMAIL_FAILURES:
+            session.delete(attempt)
+            session.flush()
+            wait = (oldest + WINDOW - now).total_seconds()
+            refused = TooManyAttempts(
+                f"Too many failed attempts for this email. Try again in {_minutes(wait)}.",
+                retry_after=max(1, math.ceil(wait)),
+            )
+        else:
+            return
+    raise refused
 
 
-def record_email_failure(session: Session, email: str) -> None:
-    key = email_key(email)
-    session.execute(
-        delete(LoginFailure).where(
-            LoginFailure.email_hash == key, LoginFailure.failed_at <= utcnow() - WINDOW
-        )
-    )
-    session.add(LoginFailure(email_hash=key))
+def _lock_id(key: str) -> int:
+    return int(key[:15], 16)  # 60 bits of the email's hash: a bigint advisory lock key
 
 
 def clear_email_failures(session: Session, email: str) -> None:
@@ -96,7 +112,9 @@ class AddressLimiter:
             del self._hits[key]
         return hits
 
-    def check(self, key: str) -> None:
+    def attempt(self, key: str) -> float:
+        """Count an attempt before the password is checked (so concurrent ones cannot all
+        slip under the limit); returns its stamp, to `forgive` when the login succeeds."""
         with self._lock:
             now = self.clock()
             hits = self._recent(key, now)
@@ -106,11 +124,13 @@ class AddressLimiter:
                     f"Too many failed logins from your network. Try again in {_minutes(wait)}.",
                     retry_after=max(1, math.ceil(wait)),
                 )
-
-    def fail(self, key: str) -> None:
-        with self._lock:
-            now = self.clock()
             if key not in self._hits and len(self._hits) >= self.max_keys:
                 self._hits.clear()  # a flood of addresses: forget rather than grow
-            self._recent(key, now)
             self._hits.setdefault(key, deque()).append(now)
+            return now
+
+    def forgive(self, key: str, stamp: float) -> None:
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits is not None and stamp in hits:
+                hits.remove(stamp)

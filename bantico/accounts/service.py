@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.accounts import limits
 from bantico.accounts.models import User
@@ -73,11 +73,11 @@ def create_user(session: Session, email: str, password: str) -> User:
 
 def authenticate(session: Session, email: str, password: str) -> User:
     """The user with this email and password. Raises TooManyAttempts once the email has had
-    too many recent failures (even for the right password), else WrongCredentials."""
-    limits.check_email(session, email)
+    too many recent failures (even for the right password), else WrongCredentials. The
+    attempt is counted before the password is checked (limits.reserve_attempt)."""
+    limits.reserve_attempt(sessionmaker(session.get_bind()), email)
     user = user_by_email(session, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        limits.record_email_failure(session, email)
         raise WrongCredentials("Wrong email or password.")
     limits.clear_email_failures(session, email)
     if needs_rehash(user.password_hash):

@@ -37,8 +37,8 @@ class CsrfRejected(Exception):
 
 
 def is_https(request: Request) -> bool:
-    """HTTPS directly, or at a proxy that says so. uvicorn (proxy_headers=True) rewrites the
-    scheme only for trusted proxies; trusting the header here can only add `Secure`."""
+    """HTTPS directly, or at a proxy that says so. The scheme is rewritten only for
+    BANTICO_TRUSTED_PROXIES; believing the header from anyone here can only add `Secure`."""
     if request.url.scheme == "https":
         return True
     forwarded = request.headers.get("x-forwarded-proto", "")

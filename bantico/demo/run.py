@@ -77,7 +77,7 @@ def serving(app: Any, host: str, port: int) -> Iterator[threading.Thread]:
     except OSError as error:
         sock.close()
         raise fail(f"cannot listen on {host}:{port} ({error.strerror}); try --port") from None
-    config = uvicorn.Config(app, log_level="warning", proxy_headers=True, access_log=False)
+    config = uvicorn.Config(app, log_level="warning", proxy_headers=False, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="bantico-demo", daemon=True

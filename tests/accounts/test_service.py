@@ -49,7 +49,9 @@ def test_account_rules_in_plain_words(session: Session) -> None:
 
 def test_authenticate(session: Session) -> None:
     create_user(session, "a@b.co", PASSWORD)
+    session.commit()  # attempts are counted in a transaction of their own, as in a request
     assert authenticate(session, "A@b.co ", PASSWORD).email == "a@b.co"
+    session.commit()
     with pytest.raises(WrongCredentials, match="Wrong email or password"):
         authenticate(session, "a@b.co", "wrong password")
     with pytest.raises(WrongCredentials, match="Wrong email or password"):
@@ -58,6 +60,7 @@ def test_authenticate(session: Session) -> None:
 
 def test_five_failures_lock_the_email_even_for_the_right_password(session: Session) -> None:
     create_user(session, "a@b.co", PASSWORD)
+    session.commit()
     for _ in range(limits.EMAIL_FAILURES):
         with pytest.raises(WrongCredentials):
             authenticate(session, "a@b.co", "wrong password")
@@ -72,12 +75,13 @@ def test_five_failures_lock_the_email_even_for_the_right_password(session: Sessi
 
 def test_failures_expire_and_success_clears_them(session: Session) -> None:
     create_user(session, "a@b.co", PASSWORD)
+    session.commit()
     for _ in range(limits.EMAIL_FAILURES):
         with pytest.raises(WrongCredentials):
             authenticate(session, "a@b.co", "wrong password")
     for row in session.execute(select(LoginFailure)).scalars():
         row.failed_at -= limits.WINDOW
-    session.flush()
+    session.commit()
     assert authenticate(session, "a@b.co", PASSWORD).email == "a@b.co"
     assert session.execute(select(LoginFailure)).first() is None
 
@@ -89,5 +93,6 @@ def test_change_password(session: Session) -> None:
     with pytest.raises(Invalid):
         change_password(session, user, PASSWORD, "short")
     change_password(session, user, PASSWORD, "another long one")
+    session.commit()
     assert authenticate(session, "a@b.co", "another long one") is user
     assert session.execute(select(User)).scalar_one().email == "a@b.co"

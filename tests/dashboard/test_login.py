@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from httpx import Response
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bantico.accounts.limits import EMAIL_FAILURES, AddressLimiter
 from bantico.accounts.models import LoginSession
+from bantico.app import create_app
+from bantico.config import Settings
 from bantico.dashboard.security import ANON_COOKIE, SESSION_COOKIE
 from tests.conftest import Project
 from tests.dashboard.conftest import EMAIL, PASSWORD, Admin, csrf_of, log_in, post_form
@@ -186,3 +189,27 @@ def test_change_password(signed_in: TestClient, admin: Admin) -> None:
     )
     assert done.status_code == 303
     assert log_in(TestClient(signed_in.app), password="a new long password").status_code == 303
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+    client: TestClient, admin: Admin, settings: Settings, engine: Engine
+) -> None:
+    """Without BANTICO_TRUSTED_PROXIES, X-Forwarded-For cannot make each attempt look new."""
+
+    def attempt(through: TestClient, number: int) -> Response:
+        token = csrf_of(through.get("/login"))
+        return through.post(
+            "/login",
+            data={"csrf_token": token, "email": f"x{number}@example.com", "password": "nope"},
+            headers={"X-Forwarded-For": f"198.51.100.{number}"},
+            follow_redirects=False,
+        )
+
+    client.app.state.login_limiter = AddressLimiter(limit=3)  # type: ignore[attr-defined]
+    assert [attempt(client, n).status_code for n in range(4)] == [401, 401, 401, 429]
+
+    trusting = settings.model_copy(update={"trusted_proxies": "testclient"})
+    with TestClient(create_app(trusting, engine=engine)) as behind_proxy:
+        behind_proxy.app.state.login_limiter = AddressLimiter(limit=3)  # type: ignore[attr-defined]
+        # Each address the trusted proxy names is its own client.
+        assert {attempt(behind_proxy, n).status_code for n in range(10, 16)} == {401}

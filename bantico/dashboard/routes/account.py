@@ -45,15 +45,15 @@ def login_submit(request: Request, session: SessionDep, form: FormData) -> Respo
     values = {"email": form.get("email", "").strip(), "next": safe_next(form.get("next"))}
     limiter = _limiter(request)
     try:
-        limiter.check(_address(request))
+        attempt = limiter.attempt(_address(request))
         user = authenticate(session, values["email"], form.get("password", ""))
     except TooManyAttempts as error:
         refused = render(request, "login.html", status_code=429, values=values, error=error.message)
         refused.headers["retry-after"] = str(error.retry_after)
         return refused
     except WrongCredentials as error:
-        limiter.fail(_address(request))
         return render(request, "login.html", status_code=401, values=values, error=error.message)
+    limiter.forgive(_address(request), attempt)
     raw = sessions.start(session, user)
     response = redirect(values["next"])
     set_cookie(
