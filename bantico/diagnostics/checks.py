@@ -281,7 +281,7 @@ def foreign_ids(ctx: Context) -> Check:
     if not rows:
         return Check("foreign_ids", title, "pass", "No event named another project's link.")
     said = "; ".join(
-        f"{r.count} event(s) sent a {r.field} of another project or of no link, last "
+        f"{r.count} event(s) sent a {r.field} of another project, last "
         f"'{r.last_value}' on {r.last_seen_at:%Y-%m-%d %H:%M} UTC"
         for r in rows
     )

@@ -145,7 +145,7 @@ class Identity(Base):
 
 
 class ForeignId(Base):
-    """Ids that named another project's rows (or none) where this project's were expected,
+    """Ids that named another project's rows where this project's were expected,
     ignored rather than joined; counted here for the troubleshooting checklist."""
 
     __tablename__ = "foreign_ids"

@@ -97,8 +97,8 @@ _LINK_OWNERS: TTLCache[str, str] = TTLCache(ttl=300.0, max_size=50_000)
 def own_context(
     session: Session, project_id: str, context: schemas.Context | None
 ) -> schemas.Context | None:
-    """A context carried in from the outside names this project's link or none: another
-    project's link id (or one of no link) is dropped, and counted for the diagnostics."""
+    """A context carried in from the outside never names another project's link: such an id
+    is dropped, and counted for the diagnostics. (An id of no link at all joins nothing.)"""
     if context is None or not context.link_id:
         return context
     owner = _LINK_OWNERS.get(context.link_id)
@@ -106,7 +106,7 @@ def own_context(
         found = session.execute(select(Link.project_id).where(Link.id == context.link_id))
         owner = found.scalar_one_or_none() or ""
         _LINK_OWNERS.put(context.link_id, owner)
-    if owner == project_id:
+    if owner in (project_id, ""):
         return context
     count_foreign(session, project_id, "linkId", context.link_id)
     return context.model_copy(update={"link_id": None})

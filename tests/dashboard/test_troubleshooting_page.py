@@ -65,8 +65,9 @@ def test_a_fresh_project_fails_with_the_fixes(signed_in: TestClient, project: Pr
         "metadata_matches": "pass",
         "loader": "fail",
         "identify": "warn",
+        "foreign_ids": "pass",
     }
-    assert "3 failed, 2 with a warning, 1 passed." in html
+    assert "3 failed, 2 with a warning, 2 passed." in html
     # Icon and word, not colour alone; what was seen, and the fix with a link to where.
     dodo = section(html, "dodo_connected")
     assert '<span class="status-icon" aria-hidden="true">✕</span> Fail' in dodo
@@ -145,7 +146,7 @@ def test_troubleshooting_in_a_browser(
     expect(page.locator("#check-metadata")).to_contain_text("Warning")
     expect(page.locator("#check-metadata")).to_contain_text("1 of 2 payments")
     expect(page.locator("#check-dodo_connected")).to_contain_text("Pass")
-    expect(page.get_by_role("status")).to_contain_text("2 with a warning, 4 passed")
+    expect(page.get_by_role("status")).to_contain_text("2 with a warning, 5 passed")
 
     # Run again, by keyboard.
     button = page.get_by_role("button", name="Run the checks again")

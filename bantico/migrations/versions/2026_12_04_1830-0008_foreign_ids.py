@@ -1,6 +1,6 @@
 """foreign ids
 
-`foreign_ids`: per project and field, how often an id from another project (or of no row) was
+`foreign_ids`: per project and field, how often an id from another project was
 sent where this project's was expected, ignored rather than joined (bantico/tracking/service.py
 `own_context`), for the troubleshooting checklist.
 
