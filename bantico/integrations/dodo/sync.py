@@ -181,7 +181,14 @@ def _list_new(p: Pass) -> None:
                 continue  # the backfill planned in this pass reaches up to now
             since = (last or p.started) - OVERLAP
             listing = Listing([Window(since, p.started)])
-            list_windows(p.client, kind, listing, p.state, partial(_commit, p, kind, save=False))
+            list_windows(
+                p.client,
+                kind,
+                listing,
+                p.state,
+                partial(_commit, p, kind, save=False),
+                with_retries=p.with_retries,
+            )
             p.state.listed_until[kind] = p.started
 
 

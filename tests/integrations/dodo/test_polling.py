@@ -326,3 +326,14 @@ def test_at_dodos_default_tier_the_default_budget_is_never_refused(
     assert time.monotonic() - started > 2  # the budget, not Dodo, held the requests back
     session.expire_all()
     assert len(session.execute(select(Payment)).scalars().all()) == len(made)
+
+
+def test_a_passing_dodo_outage_is_retried_in_every_step(
+    polling: Bantico, project: Project, emulator: RunningEmulator, session: Session
+) -> None:
+    one_pass(polling, project)  # the backfill is done; the next pass lists new items
+    paid = checkout(emulator)
+    emulator.state.faults.inject(503, count=2, path="/payments", method="GET")
+    report = one_pass(polling, project)
+    assert not report.errors and report.retries >= 2
+    assert row(session, Payment).provider_payment_id == paid.payment_id
