@@ -4,12 +4,12 @@ parameters or a secret. The client gets a 500 with the same id, to quote to supp
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
 from contextvars import ContextVar
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("bantico.request")
@@ -57,27 +57,15 @@ class RequestIds:
         except Exception as error:
             failed(error, scope)
             if not started:
-                body = json.dumps(
-                    {
-                        "error": {
-                            "code": "internal",
-                            "message": "something went wrong on our side; quote this "
-                            "request id when you report it",
-                            "requestId": rid,
-                        }
-                    }
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"x-request-id", rid.encode()),
-                        ],
-                    }
+                error_body = {
+                    "code": "internal",
+                    "message": "something went wrong on our side; quote this request id when "
+                    "you report it",
+                    "requestId": rid,
+                }
+                answer = JSONResponse(
+                    {"error": error_body}, status_code=500, headers={"x-request-id": rid}
                 )
-                await send({"type": "http.response.body", "body": body})
+                await answer(scope, receive, send)
         finally:
             request_id.reset(token)

@@ -34,8 +34,6 @@ DETAIL_BATCH = 40  # full payments read, then stored in one transaction
 FETCH_THREADS = 4
 COMPLETIONS_PER_PASS = 200
 
-Read = Callable[[str], dict[str, Any] | None]
-
 
 def read_many(
     client: DodoClient, kind: Kind, ids: list[str], with_retries: Callable[[Any], Any]
@@ -62,28 +60,13 @@ def _unresolved(
     session: Session, project_id: str, mode: str, now: datetime
 ) -> list[tuple[Kind, str, Any]]:
     horizon = now - timedelta(days=WATCH_DAYS)
+    unresolved: dict[Kind, ColumnElement[bool]] = {
+        "payments": Payment.status.not_in(rules.FINAL_PAYMENT_STATUSES),
+        "refunds": Refund.status.not_in(rules.FINAL_REFUND_STATUSES),
+        "disputes": Dispute.status.in_(rules.OPEN_DISPUTE_STATUSES),
+    }
     found: list[tuple[Kind, str, Any]] = []
-    tables: list[tuple[Kind, Any, Any, ColumnElement[bool]]] = [
-        (
-            "payments",
-            Payment,
-            Payment.provider_payment_id,
-            Payment.status.not_in(rules.FINAL_PAYMENT_STATUSES),
-        ),
-        (
-            "refunds",
-            Refund,
-            Refund.provider_refund_id,
-            Refund.status.not_in(rules.FINAL_REFUND_STATUSES),
-        ),
-        (
-            "disputes",
-            Dispute,
-            Dispute.provider_dispute_id,
-            Dispute.status.in_(rules.OPEN_DISPUTE_STATUSES),
-        ),
-    ]
-    for kind, model, id_column, unresolved in tables:
+    for kind, (model, id_column) in payloads.RECORDS.items():
         rows = session.execute(
             select(model)
             .where(
@@ -91,7 +74,7 @@ def _unresolved(
                 model.provider == "dodo",
                 model.mode == mode,
                 model.created_at >= horizon,
-                unresolved,
+                unresolved[kind],
             )
             .order_by(model.checked_at.asc().nulls_first(), model.created_at.desc())
             .limit(WATCH_PER_PASS * 3)
@@ -106,34 +89,15 @@ def _unresolved(
     return found[:WATCH_PER_PASS]
 
 
-def _store(session: Session, kind: Kind, project_id: str, mode: str, data: dict[str, Any]) -> None:
-    if kind == "payments":
-        payments.store_payment(session, project_id, payloads.payment(data, mode), via="sync")
-    elif kind == "refunds":
-        payments.store_refund(session, project_id, payloads.refund(data, mode))
-    else:
-        payments.store_dispute(session, project_id, payloads.dispute(data, mode))
-
-
 def _stamp(session: Session, kind: Kind, project_id: str, object_id: str, now: datetime) -> None:
-    if kind == "payments":
-        row: Payment | Refund | Dispute | None = _one(
-            session, Payment, Payment.provider_payment_id, project_id, object_id
-        )
-    elif kind == "refunds":
-        row = _one(session, Refund, Refund.provider_refund_id, project_id, object_id)
-    else:
-        row = _one(session, Dispute, Dispute.provider_dispute_id, project_id, object_id)
-    if row is not None:
-        row.checked_at = now
-
-
-def _one(session: Session, model: Any, column: Any, project_id: str, object_id: str) -> Any:
-    return session.execute(
+    model, id_column = payloads.RECORDS[kind]
+    row = session.execute(
         select(model).where(
-            model.project_id == project_id, model.provider == "dodo", column == object_id
+            model.project_id == project_id, model.provider == "dodo", id_column == object_id
         )
     ).scalar_one_or_none()
+    if row is not None:
+        row.checked_at = now
 
 
 def watch(
@@ -153,7 +117,7 @@ def watch(
         for object_id, data in read_many(client, kind, ids, with_retries):
             with session_scope(factory) as session:
                 if data is not None:
-                    _store(session, kind, project_id, mode, data)
+                    payloads.store(session, kind, project_id, mode, data, via="sync")
                 _stamp(session, kind, project_id, object_id, now)
             read += 1
     return read
@@ -195,16 +159,17 @@ def read_details(
         with session_scope(factory) as session:
             for payment_id, data in fetched:
                 if data is not None:
-                    payments.store_payment(
+                    stored = payments.store_payment(
                         session, project_id, payloads.payment(data, mode), via="sync"
                     )
-                stored = session.execute(
-                    select(Payment).where(
-                        Payment.project_id == project_id,
-                        Payment.provider == "dodo",
-                        Payment.provider_payment_id == payment_id,
-                    )
-                ).scalar_one()
+                else:  # Dodo no longer has it: nothing more to read
+                    stored = session.execute(
+                        select(Payment).where(
+                            Payment.project_id == project_id,
+                            Payment.provider == "dodo",
+                            Payment.provider_payment_id == payment_id,
+                        )
+                    ).scalar_one()
                 # A full read without settlement (or none at all) is as full as it gets.
                 stored.details_pending = False
         total += len(fetched)
@@ -234,10 +199,7 @@ def complete_webhooks(
             ).all()
         )
     for message_id, fetch in waiting:
-        kind_name, _, object_id = (fetch or "").partition(":")
-        kind: Kind = {"payment": "payments", "refund": "refunds", "dispute": "disputes"}.get(
-            kind_name, "payments"
-        )  # type: ignore[assignment]
+        kind, object_id = payloads.fetch_target(fetch or "")
         data = with_retries(lambda k=kind, o=object_id: client.read(k, o))
         with session_scope(factory) as session:
             message = session.get(WebhookMessage, message_id)

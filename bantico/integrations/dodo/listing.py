@@ -21,8 +21,6 @@ from bantico.errors import BanticoError
 from bantico.integrations.dodo import payloads
 from bantico.integrations.dodo.client import PAGE_SIZE, DodoClient, DodoFailed, Kind
 from bantico.integrations.dodo.sync_state import Listing, SyncState
-from bantico.payments import service as payments
-from bantico.payments.models import Dispute, Payment, Refund
 
 MIN_WINDOW = timedelta(seconds=2)
 
@@ -38,34 +36,23 @@ class Stored:
     stored: int = 0
 
 
+# What a page is compared on: an item whose values match the stored row is not stored again.
+COMPARED: dict[Kind, tuple[str, ...]] = {
+    "payments": ("status",),
+    "refunds": ("status", "amount"),
+    "disputes": ("status", "stage", "amount"),
+}
+
+
 def _known(session: Session, kind: Kind, project_id: str, ids: list[str]) -> dict[str, Any]:
     """What Bantico has of these objects, to compare with the page."""
-    if kind == "payments":
-        rows = session.execute(
-            select(Payment.provider_payment_id, Payment.status).where(
-                Payment.project_id == project_id,
-                Payment.provider == "dodo",
-                Payment.provider_payment_id.in_(ids),
-            )
+    model, id_column = payloads.RECORDS[kind]
+    columns = [getattr(model, name) for name in COMPARED[kind]]
+    rows = session.execute(
+        select(id_column, *columns).where(
+            model.project_id == project_id, model.provider == "dodo", id_column.in_(ids)
         )
-    elif kind == "refunds":
-        rows = session.execute(
-            select(Refund.provider_refund_id, Refund.status, Refund.amount).where(
-                Refund.project_id == project_id,
-                Refund.provider == "dodo",
-                Refund.provider_refund_id.in_(ids),
-            )
-        )
-    else:
-        rows = session.execute(
-            select(
-                Dispute.provider_dispute_id, Dispute.status, Dispute.stage, Dispute.amount
-            ).where(
-                Dispute.project_id == project_id,
-                Dispute.provider == "dodo",
-                Dispute.provider_dispute_id.in_(ids),
-            )
-        )
+    )
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
@@ -79,22 +66,12 @@ def store_page(
     ids = [str(i.get(ID_FIELD[kind])) for i in items]
     known = _known(session, kind, project_id, ids)
     result = Stored(seen=len(items))
+    parse = {"payments": payloads.payment, "refunds": payloads.refund}.get(kind, payloads.dispute)
     for item, object_id in zip(items, ids, strict=True):
-        if kind == "payments":
-            record = payloads.payment(item, mode)
-            if known.get(object_id) == (record.status,):
-                continue
-            payments.store_payment(session, project_id, record, via="sync")
-        elif kind == "refunds":
-            refund = payloads.refund(item, mode)
-            if known.get(object_id) == (refund.status, refund.amount):
-                continue
-            payments.store_refund(session, project_id, refund)
-        else:
-            dispute = payloads.dispute(item, mode)
-            if known.get(object_id) == (dispute.status, dispute.stage, dispute.amount):
-                continue
-            payments.store_dispute(session, project_id, dispute)
+        record = parse(item, mode)
+        if known.get(object_id) == tuple(getattr(record, name) for name in COMPARED[kind]):
+            continue
+        payloads.store(session, kind, project_id, mode, item, via="sync")
         result.stored += 1
     return result
 

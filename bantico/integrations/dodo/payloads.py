@@ -9,8 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bantico.errors import BanticoError
+from bantico.integrations.dodo.client import Kind
 from bantico.money import MAX_AMOUNT, is_currency, parse_amount
+from bantico.payments import service as payments
+from bantico.payments.models import Dispute, Payment, Refund
 from bantico.payments.service import DisputeIn, PaymentIn, RefundIn
 
 PROVIDER = "dodo"
@@ -193,3 +198,29 @@ def dispute(data: dict[str, Any], mode: str, *, status: str | None = None) -> Di
         currency=currency,
         stage=_text(data, "dispute_stage"),
     )
+
+
+# Each list of Dodo's, the table it lands in and the column holding Dodo's id.
+RECORDS: dict[Kind, tuple[Any, Any]] = {
+    "payments": (Payment, Payment.provider_payment_id),
+    "refunds": (Refund, Refund.provider_refund_id),
+    "disputes": (Dispute, Dispute.provider_dispute_id),
+}
+
+
+def fetch_target(fetch: str) -> tuple[Kind, str]:
+    """The list and id of an `Incomplete.fetch` ("payment:pay_…")."""
+    noun, _, object_id = fetch.partition(":")
+    kind: Kind = "refunds" if noun == "refund" else "disputes" if noun == "dispute" else "payments"
+    return kind, object_id
+
+
+def store(
+    session: Session, kind: Kind, project_id: str, mode: str, data: dict[str, Any], via: str
+) -> Payment | Refund | Dispute:
+    """Store one object of Dodo's API (a list item or a full read) as its record."""
+    if kind == "payments":
+        return payments.store_payment(session, project_id, payment(data, mode), via=via)
+    if kind == "refunds":
+        return payments.store_refund(session, project_id, refund(data, mode))
+    return payments.store_dispute(session, project_id, dispute(data, mode))

@@ -23,6 +23,7 @@ from bantico.crypto import decrypt
 from bantico.db import insert_ignoring_conflicts, utcnow
 from bantico.errors import BanticoError, NotFound, Unauthorized
 from bantico.integrations.dodo import failures, payloads
+from bantico.integrations.dodo.client import Kind
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.payments import service as payments
 from bantico.payments.models import Payment
@@ -239,7 +240,7 @@ def process(
 def complete(
     session: Session,
     message: WebhookMessage,
-    kind: str,
+    kind: Kind,
     object_id: str,
     data: dict[str, Any] | None,
 ) -> None:
@@ -252,26 +253,14 @@ def complete(
         return
     try:
         with session.begin_nested():
-            if kind == "payments":
-                stored = payments.store_payment(
-                    session, message.project_id, payloads.payment(data, message.mode), "webhook"
-                )
-                outcome = f"payment {stored.provider_payment_id} stored ({stored.status})"
-            elif kind == "refunds":
-                refund = payments.store_refund(
-                    session, message.project_id, payloads.refund(data, message.mode)
-                )
-                outcome = f"refund {refund.provider_refund_id} stored"
-            else:
-                dispute = payments.store_dispute(
-                    session, message.project_id, payloads.dispute(data, message.mode)
-                )
-                outcome = f"dispute {dispute.provider_dispute_id} is {dispute.status}"
+            stored = payloads.store(
+                session, kind, message.project_id, message.mode, data, via="webhook"
+            )
     except (BanticoError, payloads.Incomplete) as error:
         message.last_error = str(getattr(error, "message", error))
         return
     message.handled_at, message.pending_fetch, message.last_error = utcnow(), None, None
-    message.outcome = f"{outcome}, read from Dodo by id"[:200]
+    message.outcome = f"{noun} {object_id} stored ({stored.status}), read from Dodo by id"[:200]
 
 
 def replay(
