@@ -29,7 +29,7 @@ from bantico.payments import routes as payment_routes
 from bantico.reports import routes as report_routes
 from bantico.reports.rollup import RollupWorker
 from bantico.request_log import RequestIds, request_id, route_of
-from bantico.strict_json import StrictJsonBodies
+from bantico.strict_json import NoNulInUrls, StrictJsonBodies
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 
@@ -134,4 +134,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     fast_routes.add_prefix(("GET", "HEAD"), "/l/", link_redirect.follow_link_asgi)
     fast_routes.add(("POST",), "/api/collect", tracking_routes.collect_asgi)
     app.add_middleware(FastPath, routes=fast_routes)
+    app.add_middleware(NoNulInUrls)
     return app

@@ -1,12 +1,15 @@
-"""JSON as Bantico accepts it from the outside: standard JSON only (no `NaN` or `Infinity`, which
-Python's parser allows), nested at most `MAX_DEPTH` deep, and no NUL character in any string
-(PostgreSQL cannot store one in text). Every refusal says where the problem is."""
+"""Input as Bantico accepts it from the outside. JSON: standard JSON only (no `NaN` or
+`Infinity`, which Python's parser allows), nested at most `MAX_DEPTH` deep, and no NUL character
+in any string (PostgreSQL cannot store one in text, nor compare a parameter holding one). URLs
+and dashboard forms: no NUL character either (`NoNulInUrls`, `check_form`). Every refusal is a
+400 that says where the problem is."""
 
 from __future__ import annotations
 
 import json
 import math
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,9 +19,13 @@ from bantico.errors import BanticoError
 MAX_DEPTH = 32
 
 
-class MalformedJson(BanticoError):
+class MalformedInput(BanticoError):
     status_code = 400
     code = "malformed"
+
+
+class MalformedJson(MalformedInput):
+    pass
 
 
 def _no_constant(name: str) -> Any:
@@ -107,3 +114,40 @@ class StrictJsonBodies:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def check_form(form: dict[str, str]) -> None:
+    """Refuse a submitted form holding a NUL character, naming the field."""
+    for name, value in form.items():
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "a field"
+            raise MalformedInput(f"form field {field!r} contains a NUL character")
+
+
+def _nul_in_url(scope: Scope) -> str | None:
+    if "\x00" in scope["path"]:
+        return "the URL's path contains a NUL character (%00)"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "a parameter"
+            return f"query parameter {field!r} contains a NUL character (%00)"
+    return None
+
+
+class NoNulInUrls:
+    """Answer 400 to any request whose path or query string holds a NUL character, before the
+    routes (and the fast path) look it up in the database. Outermost: it guards every route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = _nul_in_url(scope) if scope["type"] == "http" else None
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        answer = JSONResponse({"error": {"code": "malformed", "message": problem}}, 400)
+        await answer(scope, receive, send)

@@ -88,3 +88,28 @@ def test_the_api_still_reads_good_json(project: Project) -> None:
         "/api/v1/links", headers=project.headers, json={"destinationUrl": "https://shop.example/"}
     )
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("/l/ab%00c", "path"),
+        ("/api/v1/links/%00abc", "path"),
+        ("/api/v1/payments/pay%00", "path"),
+        ("/api/v1/links?campaign=a%00b", "query parameter 'campaign'"),
+        ("/api/v1/reports/attribution?source=%00", "query parameter 'source'"),
+        ("/app/reports?campaign=%00", "query parameter 'campaign'"),
+    ],
+)
+def test_a_nul_character_in_a_url_is_a_400_before_any_lookup(
+    project: Project, path: str, where: str
+) -> None:
+    """On PostgreSQL a NUL in a looked-up key or filter was a 500 (DataError)."""
+    response = project.client.get(path, headers=project.headers, follow_redirects=False)
+    assert response.status_code == 400, response.text
+    assert where in response.json()["error"]["message"]
+    assert "NUL" in response.json()["error"]["message"]
+
+
+def test_urls_without_nul_go_on() -> None:
+    assert strict_json._nul_in_url({"path": "/l/abc", "query_string": b"a=%2500"}) is None

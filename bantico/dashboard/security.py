@@ -19,6 +19,8 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bantico import strict_json
+
 SESSION_COOKIE = "bantico_session"
 ANON_COOKIE = "bantico_anon"
 CSRF_FIELD = "csrf_token"
@@ -89,6 +91,9 @@ def issue_anon_cookie(request: Request, response: Response) -> None:
         set_cookie(response, request, ANON_COOKIE, value)
 
 
+MAX_FORM_FIELDS = 200
+
+
 async def read_form(request: Request) -> dict[str, str]:
     """The urlencoded form body (read once per request); the last value wins for a repeated
     field. Dashboard forms are never multipart, so python-multipart is not needed."""
@@ -99,7 +104,13 @@ async def read_form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
         body = (await request.body()).decode("utf-8", errors="replace")
-        form = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=200))
+        try:
+            form = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+        except ValueError:
+            raise strict_json.MalformedInput(
+                f"the form has more than {MAX_FORM_FIELDS} fields"
+            ) from None
+        strict_json.check_form(form)
     request.state.form = form
     return form
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bantico.dashboard.render import html_attrs
 from bantico.dashboard.security import CONTENT_SECURITY_POLICY
 from tests.conftest import Project
-from tests.dashboard.conftest import post_form
+from tests.dashboard.conftest import csrf_of, post_form
 from tests.factories import make_project
 
 STATIC = Path(__file__).parents[2] / "bantico" / "dashboard" / "static"
@@ -104,3 +104,27 @@ def test_static_files_and_vendored_htmx(client: TestClient) -> None:
 def test_boolean_attributes() -> None:
     rendered = html_attrs({"required": True, "autofocus": False, "min": 1, "title": '"><b>'})
     assert rendered == ' required min="1" title="&#34;&gt;&lt;b&gt;"'
+
+
+def test_a_form_with_a_nul_character_is_refused_by_field(
+    signed_in: TestClient, project: Project
+) -> None:
+    """Form bodies bypass the strict JSON check: a NUL typed into a field was stored on SQLite
+    and a 500 on PostgreSQL."""
+    page = f"/app/p/{project.id}/links"
+    response = post_form(
+        signed_in, page, destination_url="https://shop.example/", campaign_id="a\x00b"
+    )
+    assert response.status_code == 400, response.text
+    assert "form field &#39;campaign_id&#39; contains a NUL character" in response.text
+    assert "text/html" in response.headers["content-type"]
+    assert "shop.example" not in signed_in.get(page).text
+
+
+def test_a_form_with_too_many_fields_is_refused(signed_in: TestClient, project: Project) -> None:
+    page = f"/app/p/{project.id}/links"
+    token = csrf_of(signed_in.get(page))
+    fields = {f"f{n}": "x" for n in range(250)}
+    response = signed_in.post(page, data={"csrf_token": token, **fields})
+    assert response.status_code == 400
+    assert "more than 200 fields" in response.text
