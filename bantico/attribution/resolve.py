@@ -56,6 +56,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     steps: list[dict[str, str]] = field(default_factory=list)
     read: metadata.Fields = field(default_factory=metadata.Fields)
+    foreign_link_id: str | None = None  # metadata named another project's link: ignored
 
     def step(self, name: str, result: str, detail: str) -> None:
         self.steps.append({"step": name, "result": result, "detail": detail})
@@ -105,13 +106,22 @@ def _exists(session: Session, model: Any, project_id: str, key: str) -> bool:
 def _from_metadata(session: Session, project: Project, payment: Payment, out: Outcome) -> None:
     read = out.read = metadata.read(payment.payment_metadata)
     context = read.context()
-    if not read.has_context():
-        out.step("metadata", "empty", "The Dodo payment metadata carries no attribution fields.")
+    link = session.get(Link, read.link_id) if read.link_id else None
+    if link is not None and link.project_id != project.id:
+        # Never joined: another project's link says nothing about this project's payment.
+        out.foreign_link_id, context["link_id"], link = read.link_id, None, None
+        out.warnings.append(
+            f"metadata linkId '{read.link_id}' names a link of another project: ignored"
+        )
+    if not any(context.values()):
+        detail = "The Dodo payment metadata carries no attribution fields."
+        if out.foreign_link_id:
+            detail = "The Dodo payment metadata names only a link of another project (ignored)."
+        out.step("metadata", "empty", detail)
         return
     filled = []
-    if read.link_id:
-        link = session.get(Link, read.link_id)
-        if link is None or link.project_id != project.id:
+    if context["link_id"]:
+        if link is None:
             out.warnings.append(f"metadata linkId '{read.link_id}' names no known link")
         else:
             for name in metadata.CONTEXT_FIELDS[1:]:
@@ -129,9 +139,7 @@ def _from_metadata(session: Session, project: Project, payment: Payment, out: Ou
     if read.lead_id and not _exists(session, Lead, project.id, read.lead_id):
         out.warnings.append(f"metadata leadId '{read.lead_id}' names no known lead")
     out.method, out.context = "metadata", context
-    out.confidence = (
-        0.95 if read.link_id and "names no known link" not in str(out.warnings) else 0.8
-    )
+    out.confidence = 0.95 if link is not None else 0.8
     detail = f"The Dodo payment metadata names {describe(context)}."
     if filled:
         detail += f" The link filled in the {', '.join(filled)} the metadata left empty."

@@ -12,6 +12,7 @@ from bantico.attribution.resolve import CAMEL, resolve
 from bantico.db import utcnow
 from bantico.payments.models import Payment
 from bantico.projects.models import Project
+from bantico.tracking.foreign_ids import count_foreign
 from bantico.tracking.schemas import normalise_email
 
 MAX_RUNS = 20
@@ -34,6 +35,7 @@ def attribute(session: Session, payment: Payment, reason: str) -> Attribution:
         "warnings": out.warnings,
     }
     attribution = session.get(Attribution, payment.id)
+    first_run = attribution is None
     if attribution is None:
         attribution = Attribution(payment_id=payment.id, project_id=payment.project_id, trace=[])
         session.add(attribution)
@@ -49,6 +51,8 @@ def attribute(session: Session, payment: Payment, reason: str) -> Attribution:
     attribution.trace = [*(attribution.trace or []), run][-MAX_RUNS:]
     attribution.resolved_at = now
     session.flush()
+    if first_run and out.foreign_link_id:  # once per payment, not once per re-attribution
+        count_foreign(session, payment.project_id, "metadata linkId", out.foreign_link_id)
     store_credits(session, payment.project_id, payment.id, out)
     session.flush()
     return attribution

@@ -271,27 +271,33 @@ def emails_identified(ctx: Context) -> Check:
     )
 
 
+_FOREIGN_SENDERS = {"metadata linkId": "payment(s) carried"}
+
+
 def foreign_ids(ctx: Context) -> Check:
-    title = "Events name only this project's links"
+    title = "Events and payments name only this project's links"
     rows = list(
         ctx.session.execute(select(ForeignId).where(ForeignId.project_id == ctx.project_id))
         .scalars()
         .all()
     )
     if not rows:
-        return Check("foreign_ids", title, "pass", "No event named another project's link.")
+        return Check(
+            "foreign_ids", title, "pass", "No event or payment named another project's link."
+        )
     said = "; ".join(
-        f"{r.count} event(s) sent a {r.field} of another project, last "
-        f"'{r.last_value}' on {r.last_seen_at:%Y-%m-%d %H:%M} UTC"
+        f"{r.count} {_FOREIGN_SENDERS.get(r.field, 'event(s) sent')} a {r.field} of another "
+        f"project, last '{r.last_value}' on {r.last_seen_at:%Y-%m-%d %H:%M} UTC"
         for r in rows
     )
     return Check(
         "foreign_ids",
         title,
         "warn",
-        f"{said}. Bantico ignored those ids: the events were kept without them.",
-        "Check that each site loads bantico.js with its own project's token, and that links "
-        "shared for this site were created in this project.",
+        f"{said}. Bantico ignored those ids: the events and payments were kept without them.",
+        "Check that each site loads bantico.js with its own project's token, that links "
+        "shared for this site were created in this project, and that checkouts put this "
+        "project's bantico.context() into the payment metadata.",
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bantico.attribution.late import after_identify
 from bantico.attribution.metadata import CONTEXT_FIELDS
-from bantico.db import dialect_insert, utcnow
+from bantico.db import utcnow
 from bantico.errors import Invalid
 from bantico.group_commit import TTLCache
 from bantico.links.labels import ensure_labels
@@ -22,7 +22,8 @@ from bantico.projects.models import Project
 from bantico.queued_writes import execute_soon
 from bantico.reports.rollup import mark_clicked
 from bantico.tracking import schemas
-from bantico.tracking.models import Event, ForeignId, Identity, Touch, Visitor, VisitSession
+from bantico.tracking.foreign_ids import count_foreign
+from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
 from bantico.tracking.referrers import is_payment_source, referral_source
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -110,24 +111,6 @@ def own_context(
         return context
     count_foreign(session, project_id, "linkId", context.link_id)
     return context.model_copy(update={"link_id": None})
-
-
-def count_foreign(session: Session, project_id: str, field: str, value: str) -> None:
-    now = utcnow()
-    session.execute(
-        dialect_insert(session, ForeignId)
-        .values(
-            project_id=project_id, field=field, count=1, last_value=value[:200], last_seen_at=now
-        )
-        .on_conflict_do_update(
-            index_elements=["project_id", "field"],
-            set_={
-                "count": ForeignId.count + 1,
-                "last_value": value[:200],
-                "last_seen_at": now,
-            },
-        )
-    )
 
 
 def _context_values(context: schemas.Context | None) -> dict[str, str | None]:

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bantico.attribution.service import attribute
+from bantico.tracking.models import ForeignId
 from tests.attribution.journeys import Browser, age_touches, attribution_of, credits, pay
 from tests.conftest import Project
-from tests.factories import make_link
+from tests.factories import make_link, make_project
 
 
 def links(session: Session, project: Project) -> dict[str, str]:
@@ -270,3 +273,55 @@ def test_payment_api_explains_in_plain_words(project: Project, session: Session)
         "items"
     ]
     assert none == []
+
+
+def test_another_projects_link_in_metadata_is_ignored_counted_once_and_never_joined(
+    project: Project, session: Session
+) -> None:
+    """Metadata is the merchant's (or a customer's) text: a linkId of another project must
+    neither credit that link nor stop the cascade from finding this project's own touch."""
+    ids = links(session, project)
+    other = make_project(session, name="Other shop")
+    theirs = make_link(session, project_id=other.project.id, key="theirs", campaign_id="b-camp")
+    session.commit()
+    browser = Browser(project, "v_meta_foreign")
+    browser.click("nl")
+    browser.identify("ada@example.com")
+    payment = pay(
+        session,
+        project,
+        "pay_foreign",
+        metadata={"linkId": theirs.id},
+        customer={"customer_id": "cus_1", "email": "ada@example.com", "name": "Ada"},
+    )
+    found = attribution_of(session, payment)
+    assert found.link_id == ids["nl"] and found.campaign_id == "newsletter-11"
+    assert found.method != "metadata"
+    assert found.warnings[0] == (
+        f"metadata linkId '{theirs.id}' names a link of another project: ignored"
+    )
+    assert "only a link of another project" in found.trace[0]["steps"][0]["detail"]
+    with_source = pay(
+        session, project, "pay_foreign_2", metadata={"linkId": theirs.id, "source": "x"}
+    )
+    found = attribution_of(session, with_source)
+    assert (found.method, found.link_id, found.source, found.campaign_id) == (
+        "metadata",
+        None,
+        "x",
+        None,
+    )
+    assert found.confidence == 0.8
+
+    attribute(session, with_source, "re-run")  # a later run does not count it again
+    session.commit()
+    [counted] = session.execute(select(ForeignId)).scalars().all()
+    assert (counted.project_id, counted.field, counted.count) == (project.id, "metadata linkId", 2)
+    checks = project.client.get("/api/v1/diagnostics", headers=project.headers).json()["checks"]
+    [check] = [c for c in checks if c["id"] == "foreign_ids"]
+    assert check["status"] == "warn"
+    assert "2 payment(s) carried a metadata linkId of another project" in check["detail"]
+    report = project.client.get(
+        "/api/v1/reports/attribution?groupBy=campaign", headers=project.headers
+    ).text
+    assert "b-camp" not in report and theirs.id not in report
