@@ -11,10 +11,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from bantico.app import create_app
@@ -27,11 +28,27 @@ pytest_plugins = ["tests.support.dodo", "tests.support.browser"]
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A temporary SQLite file (one per xdist worker: tmp_path_factory is per worker), or the
+    PostgreSQL database named by BANTICO_TEST_DATABASE_URL; an xdist worker gets its own
+    database beside it, `<name>_<worker>`, created when missing (the suite drops its schema)."""
     url = os.environ.get("BANTICO_TEST_DATABASE_URL")
-    if url:
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if worker_id == "master":
         return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    return _worker_database(url, worker_id)
+
+
+def _worker_database(url: str, worker_id: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_{worker_id}"
+    server = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if found.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -251,11 +251,13 @@ def test_report_in_the_terminal(
 ) -> None:
     from typer.testing import CliRunner
 
+    from bantico import terminal
     from bantico.cli import app
     from bantico.config import get_settings
 
     monkeypatch.setenv("BANTICO_DATABASE_URL", database_url)
-    monkeypatch.setenv("COLUMNS", "200")
+    # Rich reads COLUMNS once, when the console is made: pin the width, whatever the terminal.
+    monkeypatch.setattr(terminal.console, "_width", 200)
     get_settings.cache_clear()
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     runner = CliRunner()
