@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bantico import cache_versions
 from bantico.db import SQLITE_BUSY_TIMEOUT_MS
 
 T = TypeVar("T")
@@ -82,6 +83,8 @@ class GroupCommit:
         self._wake = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._caches: dict[str, TTLCache[Any, Any]] = {}
+        # Other processes' changes to cached rows, read in a batch's transaction when due.
+        self.versions = cache_versions.SharedVersions()
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in the next transaction; return its result once committed."""
@@ -98,11 +101,15 @@ class GroupCommit:
             self._submit([job])
         return await future
 
-    def cache(self, name: str, *, ttl: float = 30.0, max_size: int = 10_000) -> TTLCache[Any, Any]:
-        """A named read-through cache that lives as long as this database's sessions."""
+    def cache(
+        self, name: str, *, ttl: float = 30.0, max_size: int = 10_000, version: str | None = None
+    ) -> TTLCache[Any, Any]:
+        """A named read-through cache that lives as long as this database's sessions; with a
+        `version`, changes from any process make its entries stale (`cache_versions`)."""
         cache = self._caches.get(name)
         if cache is None:
-            cache = self._caches.setdefault(name, TTLCache(ttl=ttl, max_size=max_size))
+            made = TTLCache[Any, Any](ttl=ttl, max_size=max_size, version=version)
+            cache = self._caches.setdefault(name, made)
         return cache
 
     # On the event loop (SQLite only).
@@ -233,26 +240,39 @@ def group_commit(factory: sessionmaker[Session]) -> GroupCommit:
 
 class TTLCache(Generic[K, V]):
     """A small thread-safe read-through cache whose entries expire `ttl` seconds after they
-    were stored. It holds no authoritative state: only copies of rows that rarely change."""
+    were stored. It holds no authoritative state: only copies of rows that rarely change.
 
-    def __init__(self, *, ttl: float, max_size: int) -> None:
+    With a `version` (a kind of `bantico.cache_versions`), a change to those rows makes every
+    entry stale at once, in this process and, within moments, in every other one: take
+    `stamp()` before reading the row and give it to `put`."""
+
+    def __init__(self, *, ttl: float, max_size: int, version: str | None = None) -> None:
         self.ttl = ttl
         self.max_size = max_size
-        self._entries: dict[K, tuple[float, V]] = {}
+        self.version = version
+        self._entries: dict[K, tuple[float, int, V]] = {}
+
+    def stamp(self) -> int:
+        """The version now: read the row after this, and give it to `put`."""
+        return cache_versions.current(self.version) if self.version else 0
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[0] < time.monotonic():
+        if entry[0] < time.monotonic() or entry[1] != self.stamp():
             self._entries.pop(key, None)
             return None
-        return entry[1]
+        return entry[2]
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, stamp: int | None = None) -> None:
+        """Keep `value`, unless its row changed since `stamp` (then it is stale already)."""
+        now = self.stamp()
+        if stamp is not None and stamp != now:
+            return
         if len(self._entries) >= self.max_size:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl, value)
+        self._entries[key] = (time.monotonic() + self.ttl, now, value)
 
     def clear(self) -> None:
         self._entries.clear()

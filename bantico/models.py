@@ -2,6 +2,7 @@
 
 from bantico.accounts.models import LoginFailure, LoginSession, SetupToken, User
 from bantico.attribution.models import Attribution, Credit
+from bantico.cache_versions import CacheVersion
 from bantico.dashboard.models import DashboardJob
 from bantico.db import Base
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
@@ -16,6 +17,7 @@ from bantico.tracking.models import Event, ForeignId, Identity, Touch, Visitor, 
 __all__ = [
     "Attribution",
     "Base",
+    "CacheVersion",
     "Campaign",
     "Credit",
     "DashboardJob",

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bantico import cache_versions
 from bantico.db import Base, utcnow
 
 
@@ -51,3 +52,7 @@ class Link(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None]
+
+
+# Redirects keep copies of links (bantico/links/redirect.py): every change makes them stale.
+cache_versions.watch(Link, cache_versions.LINKS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,10 +12,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Table, event, insert
-from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
+from bantico import cache_versions
 from bantico.fastpath import answer_exception, header, respond
 from bantico.group_commit import TTLCache, group_commit
 from bantico.ids import ALPHABET
@@ -76,15 +76,13 @@ _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 _PLAIN = frozenset(ALPHABET + "_")
 
 
-# Links rarely change, and a redirect must not wait on a read for every click: each app keeps
-# a copy of the links it redirected for up to 30 seconds. The copy holds no authoritative state.
-# A change to a link made through this process (create, edit, archive) invalidates every copy
-# at once; with several worker processes, the others may redirect with the old destination or
-# context for up to 30 seconds after an edit. Unknown keys are never kept, so a new link works
-# immediately everywhere.
+# Links rarely change, and a redirect must not wait on a read for every click: each process
+# keeps a copy of the links it redirected for up to 30 seconds. The copy holds no authoritative
+# state. A change to a link (edit, archive, delete) makes every copy stale at once in the
+# process that made it, and in every other process sharing the database within
+# `cache_versions.CHECK_SECONDS` (see bantico/cache_versions.py). Unknown keys are never kept,
+# so a new link works immediately everywhere.
 LINK_TTL_SECONDS = 30.0
-_generations = itertools.count(1)
-_links_generation = 0
 
 
 @dataclass(frozen=True)
@@ -100,12 +98,11 @@ class CachedLink:
     medium: str | None
     content: str | None
     lead_id: str | None
-    generation: int = field(default=0, compare=False)
     _location: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, link: Link, generation: int) -> CachedLink:
-        """A copy of `link`, read while the links were at `generation`."""
+    def of(cls, link: Link) -> CachedLink:
+        """A copy of `link`."""
         copy = cls(
             link.id,
             link.project_id,
@@ -115,7 +112,6 @@ class CachedLink:
             link.medium,
             link.content,
             link.lead_id,
-            generation,
         )
         template = destination_with_context(copy, _MARKER)
         if template.count(_MARKER) == 1:
@@ -123,10 +119,6 @@ class CachedLink:
             location = (quote(head, safe=_LOCATION_SAFE), quote(tail, safe=_LOCATION_SAFE))
             object.__setattr__(copy, "_location", location)
         return copy
-
-    @property
-    def current(self) -> bool:
-        return self.generation == _links_generation
 
     def location(self, click_id: str) -> str | None:
         """The pre-built Location header for `click_id`, or None if there is none."""
@@ -143,24 +135,6 @@ class CachedLink:
         response = Response(status_code=302, headers=NO_STORE)
         response.headers["location"] = location
         return response
-
-
-def _forget_links() -> None:
-    global _links_generation
-    _links_generation = next(_generations)  # atomic, unlike += from several threads
-
-
-@event.listens_for(Session, "after_flush")
-def _links_changed(session: Session, _flush: UOWTransaction) -> None:
-    if any(isinstance(obj, Link) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info["bantico.links_changed"] = True
-        _forget_links()
-
-
-@event.listens_for(Session, "after_commit")
-def _links_committed(session: Session) -> None:
-    if session.info.pop("bantico.links_changed", False):
-        _forget_links()
 
 
 @lru_cache(maxsize=4096)
@@ -196,22 +170,22 @@ async def record_click(
     """Record a click on `key` (committed before this returns, see `GroupCommit`): the link
     (None for an unknown key, nothing then stored) and the click's id."""
     committer = group_commit(factory)
-    links: TTLCache[str, CachedLink] = committer.cache("links-by-key", ttl=LINK_TTL_SECONDS)
-    cached = links.get(key)
-    if cached is not None and not cached.current:
-        cached = None
+    links: TTLCache[str, CachedLink] = committer.cache(
+        "links-by-key", ttl=LINK_TTL_SECONDS, version=cache_versions.LINKS
+    )
     bot = head or _is_bot(user_agent)
     click_id = new_click_id()
 
     def record(session: Session) -> CachedLink | None:
-        link = cached
+        committer.versions.poll(session)  # another process's edits, read when due
+        link = links.get(key)
         if link is None:
-            generation = _links_generation  # before the read: an edit meanwhile outdates it
+            stamp = links.stamp()  # before the read: an edit meanwhile outdates the copy
             found = find_by_key(session, key)
             if found is None:
                 return None
-            link = CachedLink.of(found, generation)
-            links.put(key, link)
+            link = CachedLink.of(found)
+            links.put(key, link, stamp)
         execute_soon(
             session,
             RECORD_CLICK,

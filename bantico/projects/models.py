@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bantico import cache_versions
 from bantico.db import Base, utcnow
 
 
@@ -33,3 +34,7 @@ class SecretKey(Base):
     hint: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+# The loader's endpoints keep copies of projects by token (bantico/tracking/routes.py).
+cache_versions.watch(Project, cache_versions.PROJECTS)

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from bantico import strict_json
+from bantico import cache_versions, strict_json
+from bantico.cache_versions import SharedVersions
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
 from bantico.fastpath import answer_exception, read_body, respond
@@ -75,23 +76,26 @@ def preflight() -> Response:
     return Response(status_code=204, headers=CORS)
 
 
-# Project tokens never change, so `/api/collect` keeps each token's project for 30 seconds
-# instead of reading it for every event. The copy holds no authoritative state; a deleted
-# project's token may keep being accepted for that long (its events then fail as before).
+# `/api/collect` keeps each token's project for 30 seconds instead of reading it for every
+# event. The copy holds no authoritative state: a change to the project (its settings) makes
+# every copy stale, in every process within `cache_versions.CHECK_SECONDS`; a deleted
+# project's token may keep being accepted for up to 30 seconds (its events then fail).
 TOKEN_TTL_SECONDS = 30.0
 _OK = b'{"ok":true}'
 
 
 def _collect_unit(
-    data: schemas.CollectIn, projects: TTLCache[str, Project]
+    data: schemas.CollectIn, projects: TTLCache[str, Project], versions: SharedVersions
 ) -> Callable[[Session], service.Resolved | BanticoError]:
     def unit(session: Session) -> service.Resolved | BanticoError:
         try:
+            versions.poll(session)  # another process's changes, read when due
             project = projects.get(data.token)
             if project is None:
+                stamp = projects.stamp()
                 project = project_for_token(session, data.token)
                 session.expunge(project)  # a detached copy: no later rollback expires it
-                projects.put(data.token, project)
+                projects.put(data.token, project, stamp)
             return service.collect(session, project, data)
         except BanticoError as error:
             return error  # an answer, not a failure: the writes made so far are kept
@@ -109,8 +113,10 @@ async def collect_raw(
     except BanticoError as error:
         return error
     committer = group_commit(factory)
-    projects: TTLCache[str, Project] = committer.cache("projects-by-token", ttl=TOKEN_TTL_SECONDS)
-    return await committer.run(_collect_unit(data, projects))
+    projects: TTLCache[str, Project] = committer.cache(
+        "projects-by-token", ttl=TOKEN_TTL_SECONDS, version=cache_versions.PROJECTS
+    )
+    return await committer.run(_collect_unit(data, projects, committer.versions))
 
 
 def _context_body(resolved: service.Resolved) -> dict[str, Any]:

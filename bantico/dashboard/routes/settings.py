@@ -14,7 +14,6 @@ from bantico.dashboard.forms import FormData, check_project_settings
 from bantico.dashboard.render import flash, project_url, redirect, render
 from bantico.db import utcnow
 from bantico.deps import SessionDep
-from bantico.group_commit import group_commit
 from bantico.integrations.dodo import connect as dodo
 from bantico.projects.models import Project, SecretKey
 from bantico.projects.service import SECRET_KEY_PREFIX, create_secret_key
@@ -83,8 +82,6 @@ def save_settings(
         )
     for name, value in checked.clean.items():
         setattr(scope.project, name, value)
-    # The loader's config is cached per process for a few seconds; refresh this one now.
-    group_commit(request.app.state.sessionmaker).cache("projects-by-token").clear()
     response = redirect(project_url(scope.project, "settings"))
     flash(request, response, "Settings saved.")
     return response
