@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Annotated
 
@@ -47,11 +46,17 @@ def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port and the database (PostgreSQL for more "
+            "than one, in production).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the server. Applies migrations and creates a first project on an empty database."""
     import uvicorn
-
-    from bantico.app import create_app
 
     base = _base_url(host, port)
     if ensure_secret_key(get_settings()):
@@ -87,15 +92,14 @@ def serve(
         f'  install    <script>window.BANTICO_TOKEN = "{project.token}";</script>'
         f'<script src="{base}/bantico.js"></script>'
     )
-    application = create_app()
-    # Everything loaded so far lives as long as the process: keep the collector off it, which
-    # takes about a fifth of the CPU time of a redirect (docs/benchmarks.md).
-    gc.collect()
-    gc.freeze()
+    if workers > 1:
+        console.print(f"  workers    {workers} processes")
     # At log level warning uvicorn's access lines are never shown, but it still formats each
     # one's client address and path and asks the logger; without the access log it does not.
     uvicorn.run(
-        application,
+        "bantico.app:serving_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         # Forwarded headers are believed only from BANTICO_TRUSTED_PROXIES (in create_app);

@@ -1,5 +1,6 @@
 """Several Bantico processes on one database behave as one: two real `bantico serve` processes,
-a link edited through one, followed by the other within a second."""
+or one with two workers; a link edited through one is followed by the others within a
+second."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def bantico_serve(database_url: str) -> Iterator[str]:
-    """`bantico serve` in its own process on `database_url`; yields its base URL."""
+def bantico_serve(database_url: str, *args: str) -> Iterator[str]:
+    """`bantico serve *args` in its own process on `database_url`; yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -41,7 +42,7 @@ def bantico_serve(database_url: str) -> Iterator[str]:
         "BANTICO_DODO_SYNC_INTERVAL_SECONDS": "0",
     }
     env.pop("BANTICO_PUBLIC_URL", None)
-    command = [sys.executable, "-m", "bantico", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "bantico", "serve", "--port", str(port), *args]
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
@@ -98,3 +99,23 @@ def test_two_processes_on_one_database_follow_an_edit_within_a_second(
         while destination(second, "spring") != "https://b.example/":
             assert time.monotonic() - changed_at < 1.0, "the other process still redirects to a"
             time.sleep(0.05)
+
+
+def test_workers_of_one_server_follow_an_edit_within_a_second(
+    project: Project, session: Session, database_url: str
+) -> None:
+    link = make_link(
+        session, project_id=project.id, key="spring", destination_url="https://a.example/"
+    )
+    session.commit()
+    with bantico_serve(database_url, "--workers", "2") as base:
+        # Each request on a new connection: the kernel spreads them over both workers.
+        assert {destination(base, "spring") for _ in range(20)} == {"https://a.example/"}
+        edited = httpx.patch(
+            f"{base}/api/v1/links/{link.id}",
+            headers=project.headers,
+            json={"destinationUrl": "https://b.example/"},
+        )
+        assert edited.status_code == 200, edited.text
+        time.sleep(1.0)
+        assert {destination(base, "spring") for _ in range(20)} == {"https://b.example/"}
