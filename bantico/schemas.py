@@ -16,7 +16,7 @@ class ApiModel(BaseModel):
 
 
 def blank_to_none(value: object) -> object:
-    """Empty strings mean absent (PRODUCT.md decisions)."""
+    """Empty strings mean absent (docs/product.md §2)."""
     if isinstance(value, str) and not value.strip():
         return None
     return value

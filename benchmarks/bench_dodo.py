@@ -72,7 +72,7 @@ from uvicorn_server import free_port, start_uvicorn, stop_server  # noqa: E402  
 
 SECRET_KEY = "bench-dodo-secret-key-not-for-production"
 BUSINESS = "bus_0NidpUR3LLwbZ99t97YEe"
-SIGNATURE_TOLERANCE = timedelta(minutes=5)  # Standard Webhooks (DODO.md §2)
+SIGNATURE_TOLERANCE = timedelta(minutes=5)  # Standard Webhooks (docs/dodo.md §2)
 LINKS = [  # (campaign, source, medium, content, lead)
     ("spring26", "linkedin", "dm", "hero", "lead_1"),
     ("spring26", "newsletter", "email", "cta", None),
@@ -161,7 +161,7 @@ def prepare_project(url: str, *, with_webhook_secret: bool) -> Fixture:
 
 
 def metadata_for(fixture: Fixture, i: int) -> dict[str, str]:
-    """What a merchant's checkout passes on from `bantico.context()` (PRODUCT.md step 5)."""
+    """What a checkout passes on from `bantico.context()` (docs/product.md §1, step 5)."""
     campaign, source, medium, content, lead = LINKS[i % len(LINKS)]
     tags = {
         "linkId": fixture.link_ids[i % len(LINKS)],
@@ -256,7 +256,7 @@ class Delivery:
 
 
 def make_deliveries(fixture: Fixture, count: int, start: int) -> list[Delivery]:
-    """`payment.succeeded` envelopes shaped as Dodo sends them (DODO.md §2), one per payment."""
+    """`payment.succeeded` envelopes as Dodo sends them (docs/dodo.md §2), one per payment."""
     now = datetime.now(UTC)
     made = []
     for i in range(start, start + count):

@@ -1,6 +1,6 @@
 """Login throttling. Failures per email are counted in the database, so the limit holds across
 app processes; failures per client address are counted only in this process's memory, because
-IP addresses are never stored (PRODUCT.md, privacy)."""
+IP addresses are never stored (docs/product.md §2, privacy)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Dashboard accounts: users, their login sessions, the one-time setup token and failed logins.
 
 Only hashes of tokens are stored (a stolen database cannot be used to log in), and nothing
-here holds an IP address: per-IP limits live in memory only (PRODUCT.md, privacy).
+here holds an IP address: per-IP limits live in memory only (docs/product.md §2, privacy).
 """
 
 from __future__ import annotations

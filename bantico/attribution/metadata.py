@@ -1,4 +1,4 @@
-"""Reading attribution out of Dodo payment metadata (PRODUCT.md decisions).
+"""Reading attribution out of Dodo payment metadata (docs/product.md §2).
 
 Keys are flat camelCase; the `metadata_` prefix that static payment links may keep and
 snake_case are accepted too. Values may be strings, numbers or booleans and compare as trimmed

@@ -1,4 +1,4 @@
-"""The resolution cascade (PRODUCT.md journey step 7): payment metadata, then the context already
+"""The resolution cascade (docs/product.md §1, step 7): payment metadata, then the context already
 on the visitor or session, then identified user data. Every step says, in plain words, what it
 tried and what it found."""
 

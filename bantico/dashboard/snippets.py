@@ -1,7 +1,7 @@
 """The install page's copy-paste code: the loader (plain and consent-gated) and checkout
 examples that pass `bantico.context()` into Dodo payment metadata with the official SDKs
 (Python `dodopayments` 1.x: `client.checkout_sessions.create`; TypeScript `dodopayments` 2.x:
-`client.checkoutSessions.create`). Empty strings stand for missing values (PRODUCT.md)."""
+`client.checkoutSessions.create`). Empty strings stand for missing values (docs/product.md §2)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID
 # "bounce" is a click whose visitor left before the page, and the loader, loaded.
 StepKind = Literal["unfurl", "click", "bounce", "land", "page", "track", "identify"]
 # How a checkout ties its payment to the visitor: which rung of the attribution cascade it
-# exercises (PRODUCT.md step 7), or none at all.
+# exercises (docs/product.md §1, step 7), or none at all.
 Checkout = Literal[
     "context",  # bantico.context() in the metadata, as the docs show
     "ids",  # only visitorId and sessionId in the metadata

@@ -66,7 +66,7 @@ class Countable(Protocol):
 
 
 def revenue_exclusion(payment: Countable) -> str | None:
-    """Why a payment is not revenue (PRODUCT.md decisions), or None when it is."""
+    """Why a payment is not revenue (docs/product.md §2), or None when it is."""
     if payment.status != "succeeded":
         return f"status is {payment.status}"
     if payment.is_update_payment_method:

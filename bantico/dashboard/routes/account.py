@@ -25,7 +25,7 @@ def _limiter(request: Request) -> AddressLimiter:
 
 
 def _address(request: Request) -> str:
-    # In memory only, never stored (PRODUCT.md, privacy).
+    # In memory only, never stored (docs/product.md §2, privacy).
     return request.client.host if request.client else "unknown"
 
 
