@@ -24,7 +24,7 @@ import time
 from sqlalchemy import BigInteger, String, event, select
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
-from bantico.db import Base, dialect_insert
+from bantico.db import Base, upsert
 
 CHECK_SECONDS = 0.5
 LINKS = "links"
@@ -60,9 +60,13 @@ def bump(session: Session, name: str) -> None:
     processes forget their copies once it commits (and this one, now)."""
     forget(name)
     session.connection().execute(
-        dialect_insert(session, CacheVersion)
-        .values(name=name, version=1)
-        .on_conflict_do_update(index_elements=["name"], set_={"version": CacheVersion.version + 1})
+        upsert(
+            session,
+            CacheVersion,
+            keys=["name"],
+            values={"name": name, "version": 1},
+            update={"version": CacheVersion.version + 1},
+        )
     )
 
 

@@ -30,8 +30,3 @@ class Invalid(BanticoError):
 class Conflict(BanticoError):
     status_code = 409
     code = "conflict"
-
-
-class PayloadTooLarge(BanticoError):
-    status_code = 413
-    code = "payload_too_large"

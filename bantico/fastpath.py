@@ -88,10 +88,6 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def read_body(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> bytes | None:
     """The request body, as `await request.body()` reads it behind `BodySizeLimit`; None if
     it is larger than `max_bytes`, after answering 413 exactly as `BodySizeLimit` does."""

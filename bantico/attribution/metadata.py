@@ -11,7 +11,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 CONTEXT_FIELDS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
-ALL_FIELDS = (*CONTEXT_FIELDS, "visitor_id", "session_id")
 
 
 @dataclass(frozen=True)

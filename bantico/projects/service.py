@@ -79,9 +79,3 @@ def get_project(session: Session, project_id: str) -> Project:
 
 def first_project(session: Session) -> Project | None:
     return session.execute(select(Project).order_by(Project.created_at).limit(1)).scalar()
-
-
-def validate_pricing_path(path: str) -> str:
-    if not PRICING_PATH.match(path):
-        raise Invalid("pricing path must start with / and hold no spaces, query or fragment")
-    return path

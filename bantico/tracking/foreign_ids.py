@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bantico.db import dialect_insert, utcnow
+from bantico.db import upsert, utcnow
 from bantico.tracking.models import ForeignId
 
 
 def count_foreign(session: Session, project_id: str, field: str, value: str) -> None:
     now = utcnow()
+    last = {"last_value": value[:200], "last_seen_at": now}
     session.execute(
-        dialect_insert(session, ForeignId)
-        .values(
-            project_id=project_id, field=field, count=1, last_value=value[:200], last_seen_at=now
-        )
-        .on_conflict_do_update(
-            index_elements=["project_id", "field"],
-            set_={
-                "count": ForeignId.count + 1,
-                "last_value": value[:200],
-                "last_seen_at": now,
-            },
+        upsert(
+            session,
+            ForeignId,
+            keys=["project_id", "field"],
+            values={"project_id": project_id, "field": field, "count": 1, **last},
+            update={"count": ForeignId.count + 1, **last},
         )
     )
