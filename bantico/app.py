@@ -16,7 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bantico import __version__
 from bantico.config import Settings, get_settings
-from bantico.dashboard import add_dashboard
+from bantico.dashboard.mount import add_dashboard
 from bantico.db import make_engine, make_sessionmaker
 from bantico.diagnostics import routes as diagnostics_routes
 from bantico.errors import BanticoError
