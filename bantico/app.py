@@ -33,6 +33,7 @@ from bantico.request_log import RequestIds, request_id, route_of
 from bantico.strict_json import NoNulInUrls, StrictJsonBodies
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
+from bantico.wiring import connect_hooks
 
 log = logging.getLogger("bantico")
 
@@ -55,6 +56,7 @@ def _describe(error: RequestValidationError) -> str:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+    connect_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -25,6 +25,7 @@ from bantico.terminal import (
     fail,
     pick_project,
 )
+from bantico.wiring import connect_hooks
 
 app = typer.Typer(
     help="Bantico: self-hostable attribution for tracked links and Dodo Payments.",
@@ -36,6 +37,12 @@ app.add_typer(project_app, name="project")
 app.add_typer(links_app, name="links")
 app.add_typer(dodo_app, name="dodo")
 app.command("demo")(demo_command)
+
+
+@app.callback()
+def _start() -> None:
+    """Bantico: self-hostable attribution for tracked links and Dodo Payments."""
+    connect_hooks()  # every command may store what attribution and reports react to
 
 
 def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:

@@ -8,6 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# The attribution context a link, an event, a touch and a payment carry, in this order.
+CONTEXT_FIELDS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
+
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(

@@ -22,9 +22,12 @@ from bantico.app import create_app
 from bantico.config import Settings
 from bantico.db import make_engine, make_sessionmaker, migrate
 from bantico.models import Base
+from bantico.wiring import connect_hooks
 from tests.factories import make_project
 
 pytest_plugins = ["tests.support.dodo", "tests.support.browser"]
+
+connect_hooks()  # as every entry point does: services used directly react as in the app
 
 
 @pytest.fixture(scope="session")

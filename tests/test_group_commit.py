@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +23,8 @@ from bantico.config import Settings
 from bantico.db import make_engine, utcnow
 from bantico.group_commit import GroupCommit
 from bantico.leases import Lease
+
+T = TypeVar("T")
 
 
 class Refused(Exception):
@@ -44,6 +49,13 @@ def stored(engine: Engine) -> set[str]:
         return set(session.execute(select(Lease.name)).scalars())
 
 
+def in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run(scenario())` on a thread of its own: the browser tests' Playwright keeps an
+    event loop running on the main thread, where `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
+
+
 async def run_together(committer: GroupCommit, units: list) -> list:  # type: ignore[type-arg]
     return await asyncio.gather(*(committer.run(u) for u in units), return_exceptions=True)
 
@@ -55,7 +67,7 @@ def test_a_failing_unit_fails_alone_and_its_neighbours_are_committed(
     committer = GroupCommit(factory)
     units = [write(f"ok{i}") for i in range(10)]
     units.insert(4, write("bad", fail=True))
-    results = asyncio.run(run_together(committer, units))
+    results = in_own_loop(lambda: run_together(committer, units))
     assert isinstance(results[4], Refused)
     assert [r for i, r in enumerate(results) if i != 4] == [f"ok{i}" for i in range(10)]
     assert stored(engine) == {f"ok{i}" for i in range(10)}  # "bad" was rolled back alone
@@ -66,7 +78,9 @@ def test_a_failing_commit_is_retried_unit_by_unit(engine: Engine) -> None:
     again alone, the first wins and the second gets the database's error."""
     factory = sessionmaker(engine, expire_on_commit=False)  # held: the committer's is weak
     committer = GroupCommit(factory)
-    results = asyncio.run(run_together(committer, [write("same"), write("other"), write("same")]))
+    results = in_own_loop(
+        lambda: run_together(committer, [write("same"), write("other"), write("same")])
+    )
     assert results[:2] == ["same", "other"]
     assert isinstance(results[2], Exception)
     assert stored(engine) == {"same", "other"}
@@ -100,7 +114,7 @@ def test_a_locked_sqlite_file_hands_the_batch_to_the_writer_without_stalling_the
 
     started = time.monotonic()
     try:
-        results, ticks = asyncio.run(scenario())
+        results, ticks = in_own_loop(scenario)
     finally:
         release.join()
         locker.close()

@@ -50,7 +50,7 @@ def after_link(session: Session, project_id: str, link_id: str) -> int:
 
 
 def after_labels(
-    session: Session, project_id: str, *, campaign_id: str | None, lead_id: str | None
+    session: Session, project_id: str, campaign_id: str | None, lead_id: str | None
 ) -> int:
     count = 0
     if lead_id:

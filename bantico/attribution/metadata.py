@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-CONTEXT_FIELDS = ("link_id", "campaign_id", "source", "medium", "content", "lead_id")
+from bantico.schemas import CONTEXT_FIELDS
 
 
 @dataclass(frozen=True)

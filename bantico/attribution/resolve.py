@@ -16,6 +16,7 @@ from bantico.attribution.models import Attribution
 from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Payment, PaymentSubscription
 from bantico.projects.models import Project
+from bantico.schemas import CONTEXT_FIELDS
 from bantico.tracking.models import Identity, Touch, Visitor, VisitSession
 from bantico.tracking.schemas import normalise_email
 
@@ -49,7 +50,7 @@ class Touchpoint:
 class Outcome:
     method: str = "none"
     confidence: float = 0.0
-    context: Context = field(default_factory=lambda: dict.fromkeys(metadata.CONTEXT_FIELDS))
+    context: Context = field(default_factory=lambda: dict.fromkeys(CONTEXT_FIELDS))
     visitor_id: str | None = None
     touches: list[Touchpoint] = field(default_factory=list)
     inherited_from: int | None = None  # the payment whose credit a renewal or customer reuses
@@ -68,7 +69,7 @@ def describe(context: Context) -> str:
 
 
 def _touch_context(touch: Touch) -> Context:
-    return {name: getattr(touch, name) for name in metadata.CONTEXT_FIELDS}
+    return {name: getattr(touch, name) for name in CONTEXT_FIELDS}
 
 
 def _touches(
@@ -124,7 +125,7 @@ def _from_metadata(session: Session, project: Project, payment: Payment, out: Ou
         if link is None:
             out.warnings.append(f"metadata linkId '{read.link_id}' names no known link")
         else:
-            for name in metadata.CONTEXT_FIELDS[1:]:
+            for name in CONTEXT_FIELDS[1:]:
                 from_link = getattr(link, name)
                 if context[name] is None and from_link:
                     context[name] = from_link
@@ -191,7 +192,7 @@ def _inherit(out: Outcome, source: Attribution, confidence: float, detail: str) 
     out.inherited_from, out.visitor_id = source.payment_id, source.visitor_id
     if out.method == "none":
         out.method, out.confidence = "session", round(source.confidence * confidence, 2)
-        out.context = {name: getattr(source, name) for name in metadata.CONTEXT_FIELDS}
+        out.context = {name: getattr(source, name) for name in CONTEXT_FIELDS}
         out.step("session", "found", detail + f" It carries {describe(out.context)}.")
 
 

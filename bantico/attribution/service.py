@@ -16,6 +16,28 @@ from bantico.tracking.foreign_ids import count_foreign
 from bantico.tracking.schemas import normalise_email
 
 MAX_RUNS = 20
+# What the cascade reads of a payment: a change to one of them re-runs it.
+ATTRIBUTION_INPUTS = frozenset(
+    {
+        "payment_metadata",
+        "customer_email",
+        "customer_id",
+        "subscription_id",
+        "subscription_ids",
+        "created_at",
+    }
+)
+
+
+def on_payment_stored(
+    session: Session, payment: Payment, via: str, changed: frozenset[str]
+) -> None:
+    """Attribute a payment when it first arrives, and again when what the cascade reads of it
+    changed (the `payments.hooks.payment_stored` handler)."""
+    if session.get(Attribution, payment.id) is None:
+        attribute(session, payment, f"payment received by {via}")
+    elif inputs := changed & ATTRIBUTION_INPUTS:
+        attribute(session, payment, f"payment details changed ({', '.join(sorted(inputs))})")
 
 
 def attribute(session: Session, payment: Payment, reason: str) -> Attribution:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bantico.attribution.late import after_labels
 from bantico.db import insert_ignoring_conflicts
+from bantico.links import hooks
 from bantico.links.models import Campaign, Lead
 
 
@@ -27,9 +27,9 @@ def ensure_labels(
     new_lead = _ensure(session, Lead, project_id, lead_id)
     if new_campaign or new_lead:
         # Payments that named them before they existed may now resolve without a warning.
-        after_labels(
+        hooks.labels_created(
             session,
             project_id,
-            campaign_id=campaign_id if new_campaign else None,
-            lead_id=lead_id if new_lead else None,
+            campaign_id if new_campaign else None,
+            lead_id if new_lead else None,
         )

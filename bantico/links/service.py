@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bantico.attribution.late import after_link
 from bantico.db import utcnow
 from bantico.errors import Conflict, NotFound
 from bantico.ids import new_id, random_string
-from bantico.links import schemas
+from bantico.links import hooks, schemas
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.tracking.models import Event
@@ -49,7 +48,7 @@ def create_link(session: Session, project_id: str, data: schemas.LinkCreate) -> 
     _flush_key(session, link.key)
     ensure_labels(session, project_id, campaign_id=data.campaign_id, lead_id=data.lead_id)
     session.flush()
-    after_link(session, project_id, link.id)
+    hooks.link_changed(session, project_id, link.id)
     return link
 
 
@@ -90,7 +89,7 @@ def update_link(session: Session, project_id: str, link_id: str, data: schemas.L
     _flush_key(session, link.key)
     ensure_labels(session, project_id, campaign_id=link.campaign_id, lead_id=link.lead_id)
     session.flush()
-    after_link(session, project_id, link.id)
+    hooks.link_changed(session, project_id, link.id)
     return link
 
 

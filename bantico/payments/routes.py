@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import Invalid
-from bantico.payments import queries, schemas
+from bantico.payments import schemas
+from bantico.reports import payments as queries
 from bantico.schemas import as_utc
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])

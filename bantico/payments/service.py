@@ -9,10 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.attribution.models import Attribution
-from bantico.attribution.service import attribute
 from bantico.db import insert_ignoring_conflicts
-from bantico.payments import rules
+from bantico.payments import hooks, rules
 from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
 
 
@@ -73,16 +71,6 @@ class DisputeIn:
     amount: int | None = None
     currency: str | None = None
     stage: str | None = None
-
-
-ATTRIBUTION_INPUTS = {
-    "payment_metadata",
-    "customer_email",
-    "customer_id",
-    "subscription_id",
-    "subscription_ids",
-    "created_at",
-}
 
 
 def _fields(data: Any, *skip: str) -> dict[str, Any]:
@@ -159,14 +147,7 @@ def store_payment(session: Session, project_id: str, data: PaymentIn, via: str) 
         payment.details_pending = False  # nothing a full read would add to revenue
     session.flush()
     settle(session, payment)
-    if session.get(Attribution, payment.id) is None:
-        attribute(session, payment, f"payment received by {via}")
-    elif changed & ATTRIBUTION_INPUTS:
-        attribute(
-            session,
-            payment,
-            f"payment details changed ({', '.join(sorted(changed & ATTRIBUTION_INPUTS))})",
-        )
+    hooks.payment_stored(session, payment, via, frozenset(changed))
     return payment
 
 

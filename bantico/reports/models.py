@@ -29,8 +29,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bantico.attribution.metadata import CONTEXT_FIELDS
 from bantico.db import Base
+from bantico.schemas import CONTEXT_FIELDS
 
 NONE = ""  # an absent visitor or context value
 NEVER = date(1, 1, 1)  # an absent previous day in `traffic_days`

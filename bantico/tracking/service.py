@@ -11,8 +11,6 @@ from sqlalchemy import Engine, Executable, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bantico.attribution.late import after_identify
-from bantico.attribution.metadata import CONTEXT_FIELDS
 from bantico.db import utcnow
 from bantico.errors import Invalid
 from bantico.group_commit import TTLCache
@@ -20,8 +18,8 @@ from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.projects.models import Project
 from bantico.queued_writes import execute_soon
-from bantico.reports.rollup import mark_clicked
-from bantico.tracking import schemas
+from bantico.schemas import CONTEXT_FIELDS
+from bantico.tracking import hooks, schemas
 from bantico.tracking.foreign_ids import count_foreign
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
 from bantico.tracking.referrers import is_payment_source, referral_source
@@ -208,7 +206,7 @@ def _join_click(
     context = _link_context(link)
     if click.visitor_id is None:
         click.visitor_id, click.session_id = visitor_id, data.session_id
-        mark_clicked(session, project.id, visitor_id, click.id)  # if the funnel has it already
+        hooks.click_tied(session, project.id, visitor_id, click.id)  # the funnel may have it
     seen = session.execute(
         select(Touch.id).where(Touch.click_id == data.click_id, Touch.visitor_id == visitor_id)
     ).first()
@@ -498,4 +496,4 @@ def record_identity(
         visitor.name = user.name or visitor.name
     session.flush()
     # Payments by this email that arrived before the identify() may now be attributable.
-    after_identify(session, project.id, email)
+    hooks.identified(session, project.id, email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
+from uvicorn.importer import import_from_string
 
 from bantico.accounts.service import create_user
 from bantico.cli import app
@@ -28,7 +30,13 @@ def served(
     monkeypatch.setenv("BANTICO_SECRET_KEY", "serve-test-secret-key")
     monkeypatch.setenv("BANTICO_DODO_SYNC_INTERVAL_SECONDS", "0")
     apps: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda asgi, **_: apps.append(asgi))
+
+    def run(target: str, **options: Any) -> None:  # `serve` names a factory, as for workers
+        assert options["factory"] is True and options["workers"] == 1
+        apps.append(import_from_string(target)())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # not in the test process
     get_settings.cache_clear()
     yield apps
     get_settings.cache_clear()

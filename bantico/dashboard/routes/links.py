@@ -25,7 +25,7 @@ from bantico.errors import Conflict, NotFound
 from bantico.links import schemas, service
 from bantico.links.models import Link
 from bantico.money import format_amount
-from bantico.payments import queries
+from bantico.reports import payments as queries
 from bantico.reports.attribution import Row, attribution_report
 from bantico.reports.filters import Filters, make_filters
 from bantico.reports.funnel import funnel

@@ -23,8 +23,9 @@ from bantico.deps import SessionDep
 from bantico.errors import NotFound
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.links.models import Link
-from bantico.payments import queries, schemas
+from bantico.payments import schemas
 from bantico.projects.models import Project
+from bantico.reports import payments as queries
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50

@@ -1,4 +1,5 @@
-"""Reading payments back: filtered lists and one payment with its refunds and disputes."""
+"""Reading payments back with their attribution: filtered lists, and one payment with its
+refunds, disputes and explanation (for the payments API and the dashboard)."""
 
 from __future__ import annotations
 
