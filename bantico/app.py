@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bantico import __version__
+from bantico.body_size import BodySizeLimit
 from bantico.config import Settings, get_settings
 from bantico.dashboard.mount import add_dashboard
 from bantico.db import make_engine, make_sessionmaker
@@ -23,7 +24,6 @@ from bantico.errors import BanticoError
 from bantico.fastpath import FastPath, FastRoutes
 from bantico.integrations.dodo import routes as dodo_routes
 from bantico.integrations.dodo.scheduler import Reconciler
-from bantico.limits import BodySizeLimit
 from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes

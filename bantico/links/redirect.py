@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from bantico import cache_versions
-from bantico.fastpath import answer_exception, header, respond
+from bantico.fastpath import Delegate, answer_exception, header, respond
 from bantico.group_commit import TTLCache, group_commit
 from bantico.ids import ALPHABET
 from bantico.links.bots import is_bot
@@ -218,24 +218,14 @@ def _not_found(request: Request, key: str) -> Response:
 
 @router.get("/l/{key}")
 @router.head("/l/{key}", include_in_schema=False)
-async def follow_link(key: str, request: Request) -> Response:
+async def follow_link(key: str) -> Response:
     """Redirect (302) to the link's destination. People's clicks are counted; `HEAD` requests,
     crawlers and link unfurlers are redirected too but stored as bot clicks."""
-    link, click_id = await record_click(
-        request.app.state.sessionmaker,
-        key,
-        head=request.method == "HEAD",
-        user_agent=request.headers.get("user-agent"),
-        referrer=request.headers.get("referer"),
-    )
-    if link is None:
-        return _not_found(request, key)
-    return link.redirect(click_id)
+    return Delegate(lambda scope, receive, send: follow_link_asgi(scope, receive, send, key))
 
 
-# `follow_link` for the fast path (bantico/fastpath.py): the same work and the same bytes,
-# without FastAPI's routing, Request and Response objects. The route above stays registered
-# (documentation, and whatever the fast path leaves to the app).
+# The one implementation of `GET|HEAD /l/{key}`, served by the fast path (bantico/fastpath.py)
+# in front of the routing, and by the route above for whatever the fast path leaves to the app.
 _REDIRECT_HEADERS = [
     (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in NO_STORE.items()
 ] + [(b"content-length", b"0")]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from bantico import cache_versions, strict_json
 from bantico.cache_versions import SharedVersions
 from bantico.deps import ProjectDep, SessionDep
 from bantico.errors import BanticoError
-from bantico.fastpath import answer_exception, read_body, respond
+from bantico.fastpath import Delegate, answer_exception, read_body, respond
 from bantico.group_commit import TTLCache, group_commit
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
@@ -125,20 +125,15 @@ def _context_body(resolved: service.Resolved) -> dict[str, Any]:
 
 
 @router.post("/api/collect", response_model=schemas.CollectOut)
-async def collect(request: Request) -> Response:
-    """Loader ingestion. Authenticated by the project's public token in the body."""
-    resolved = await collect_raw(request.app.state.sessionmaker, await request.body())
-    if isinstance(resolved, BanticoError):
-        return _cors_error(resolved)
-    if not resolved.replaces_cookie or resolved.context is None:
-        # Byte for byte `JSONResponse({"ok": True}, headers=CORS)`, without encoding it each time.
-        return Response(_OK, media_type="application/json", headers=CORS)
-    return JSONResponse(_context_body(resolved), headers=CORS)
+async def collect() -> Response:
+    """Loader ingestion. Authenticated by the project's public token in the body (sent as
+    `text/plain`, which needs no CORS preflight)."""
+    return Delegate(collect_asgi)
 
 
-# `collect` for the fast path (bantico/fastpath.py): the same work and the same bytes (those of
-# `JSONResponse(..., headers=CORS)`), without FastAPI's routing, Request and Response objects.
-# The route above stays registered (documentation, and whatever the fast path leaves to it).
+# The one implementation of `POST /api/collect`, served by the fast path (bantico/fastpath.py)
+# in front of the routing, and by the route above for whatever the fast path leaves to the app.
+# The body is JSON encoded as `JSONResponse` encodes it, with the CORS headers.
 _CORS_RAW = [
     (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in CORS.items()
 ]
