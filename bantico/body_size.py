@@ -6,8 +6,10 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """Raised from `receive` once the body passes the limit. Not an `Exception`: FastAPI turns
+    any `Exception` met while reading a body into a 400 "error parsing the body"; this one must
+    reach `BodySizeLimit`, which answers 413."""
 
 
 class BodySizeLimit:
