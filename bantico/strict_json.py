@@ -1,13 +1,15 @@
 """Input as Bantico accepts it from the outside. JSON: standard JSON only (no `NaN` or
-`Infinity`, which Python's parser allows), nested at most `MAX_DEPTH` deep, and no NUL character
-in any string (PostgreSQL cannot store one in text, nor compare a parameter holding one). URLs
-and dashboard forms: no NUL character either (`NoNulInUrls`, `check_form`). Every refusal is a
-400 that says where the problem is."""
+`Infinity`, which Python's parser allows), nested at most `MAX_DEPTH` deep, no NUL character
+in any string (PostgreSQL cannot store one in text, nor compare a parameter holding one), and no
+unpaired surrogate escape such as `"\\ud800"` (no database driver can encode one). URLs and
+dashboard forms: no NUL character either (`NoNulInUrls`, `check_form`). Every refusal is a 400
+that says where the problem is."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bantico.errors import BanticoError
 
 MAX_DEPTH = 32
+# What `json.loads` makes of a `\uD800`-`\uDFFF` escape that is not half of a pair.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MalformedInput(BanticoError):
@@ -40,21 +44,34 @@ def _finite(text: str) -> float:
 
 
 def _check(value: Any, path: str, depth: int) -> None:
-    """Depth and NUL characters, walked without recursion limits of our own."""
+    """Depth, NUL characters and unpaired surrogates, walked without recursion limits of our
+    own."""
     stack = [(value, path, depth)]
     while stack:
         item, where, level = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                raise MalformedJson(f"{where or 'body'} contains a NUL character")
+            _check_text(item, where or "body")
         elif isinstance(item, dict | list):
             if level > MAX_DEPTH:
                 raise MalformedJson(f"body is nested deeper than {MAX_DEPTH} levels")
             pairs = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in pairs:
-                if isinstance(key, str) and "\x00" in key:
-                    raise MalformedJson(f"a key in {where or 'body'} contains a NUL character")
+                if isinstance(key, str):
+                    _check_text(key, where, is_key=True)
                 stack.append((child, f"{where}.{key}" if where else str(key), level + 1))
+
+
+def _check_text(text: str, where: str, *, is_key: bool = False) -> None:
+    """`where` names the string, or for a key the object holding it; it is made of keys
+    already checked, so the message can always be encoded."""
+    if "\x00" in text:
+        problem = "a NUL character"
+    elif _SURROGATE.search(text):
+        problem = "an unpaired surrogate (a \\ud800-\\udfff escape)"
+    else:
+        return
+    place = f"a key in {where or 'body'}" if is_key else where
+    raise MalformedJson(f"{place} contains {problem}")
 
 
 def loads(raw: bytes | str) -> Any:

@@ -25,7 +25,7 @@ from bantico.models import Base
 from bantico.wiring import connect_hooks
 from tests.factories import make_project
 
-pytest_plugins = ["tests.support.dodo", "tests.support.browser"]
+pytest_plugins = ["tests.support.dodo", "tests.support.browser", "tests.fuzz.plugin"]
 
 connect_hooks()  # as every entry point does: services used directly react as in the app
 

@@ -1,5 +1,6 @@
-"""JSON from the outside, strictly: no NaN or Infinity, bounded nesting, no NUL character — a
-400 that says where, on the loader's endpoint and on the API, never a 500."""
+"""JSON from the outside, strictly: no NaN or Infinity, bounded nesting, no NUL character, no
+unpaired surrogate — a 400 that says where, on the loader's endpoint and on the API, never a
+500."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def loader_body(project: Project, **fields: object) -> str:
         ("[" * 1000 + "]" * 1000, "nested deeper than 32"),
         ('{"a": {"b": "x\\u0000y"}}', "a.b contains a NUL"),
         ('{"a\\u0000": 1}', "a key in body contains a NUL"),
+        ('{"a": ["x\\ud800"]}', "a.0 contains an unpaired surrogate"),
+        ('{"a": {"\\udfffb": 1}}', "a key in a contains an unpaired surrogate"),
         ("{nope", "not valid JSON"),
     ],
 )
@@ -48,11 +51,21 @@ def test_what_is_accepted() -> None:
     for _ in range(31):
         nested = [nested]
     assert strict_json.loads(json.dumps({"deep": nested, "f": 1.5, "u": "ü"}))["f"] == 1.5
+    assert strict_json.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]  # a pair is one character
 
 
 @pytest.mark.parametrize(
     "props",
-    ['{"plan": NaN}', '{"plan": Infinity}', '{"plan": "pro\\u0000"}', "[" * 1000 + "]" * 1000],
+    [
+        '{"plan": NaN}',
+        '{"plan": Infinity}',
+        '{"plan": "pro\\u0000"}',
+        "[" * 1000 + "]" * 1000,
+        '{"plan": "\\ud800"}',
+        # Found by tests/fuzz: the message naming the NUL held the surrogate key, and could
+        # not be encoded (a 500).
+        '{"\\ud800": "\\u0000"}',
+    ],
 )
 def test_the_loader_endpoint_refuses_it_with_400(
     project: Project, session: Session, props: str
@@ -73,6 +86,7 @@ def test_the_loader_endpoint_refuses_it_with_400(
          '"props": {"x": NaN}}'),
         ("/api/v1/identify", '{"visitorId": "v_visitor0001", "traits": {"age": Infinity}}'),
         ("/api/v1/links", '{"destinationUrl": "https://shop.example/\\u0000"}'),
+        ("/api/v1/events", '{"name": "signup_started", "props": {"x": "\\udc00"}}'),
     ],
 )  # fmt: skip
 def test_the_api_refuses_it_with_400(project: Project, path: str, raw: str) -> None:

@@ -36,6 +36,9 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0", "X-Robots-Tag": "noindex"}
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
 # Built once and run with parameters: building `.values(...)` per click costs more than the insert.
 RECORD_CLICK = insert(EVENTS)
+# A browser's Referer can be longer than the column (PostgreSQL refused it with a 500): the
+# click is kept with the referrer cut to the column's length.
+REFERRER_LENGTH: int = EVENTS.c.referrer.type.length  # type: ignore[attr-defined]
 
 
 class LinkContext(Protocol):
@@ -200,7 +203,7 @@ async def record_click(
                 "content": link.content,
                 "lead_id": link.lead_id,
                 "url": link.destination_url,
-                "referrer": referrer,
+                "referrer": referrer and referrer[:REFERRER_LENGTH],
                 "is_bot": bot,
                 "props": {"userAgent": user_agent[:300]} if bot and user_agent else None,
             },

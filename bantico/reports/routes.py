@@ -18,6 +18,13 @@ from bantico.reports.timeseries import timeseries
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Format = Literal["json", "csv"]
+# The document says a report comes as JSON or, with `format=csv`, as CSV.
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report: JSON, or CSV with `format=csv`",
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 
 def report_filters(
@@ -55,7 +62,7 @@ def _reply(data: dict[str, Any], csv_text: str, fmt: str, name: str) -> Response
     return JSONResponse(present.jsonable(data))
 
 
-@router.get("/attribution")
+@router.get("/attribution", responses=JSON_OR_CSV)
 def attribution(
     filters: FiltersDep,
     session: SessionDep,
@@ -69,7 +76,7 @@ def attribution(
     return _reply(data, present.attribution_csv(data), format, f"attribution-by-{group_by}")
 
 
-@router.get("/timeseries")
+@router.get("/timeseries", responses=JSON_OR_CSV)
 def series(
     filters: FiltersDep,
     session: SessionDep,
@@ -86,7 +93,7 @@ def series(
     return _reply(data, present.timeseries_csv(data), format, f"timeseries-{interval}")
 
 
-@router.get("/funnel")
+@router.get("/funnel", responses=JSON_OR_CSV)
 def steps(
     filters: FiltersDep,
     session: SessionDep,

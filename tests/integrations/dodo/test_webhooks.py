@@ -160,6 +160,27 @@ def test_unreadable_payment_is_kept_for_replay(
     assert message.handled_at is None and "total_amount" in (message.last_error or "")
 
 
+@pytest.mark.parametrize(
+    ("overrides", "where"),
+    [
+        ({"customer": {"customer_id": "cus_1", "email": "jane\ud800@example.com"}}, "email"),
+        ({"payment_id": "pay_\udfff"}, "data.payment_id"),
+        ({"metadata": {"linkId": "\ud800"}}, "data.metadata.linkId"),
+    ],
+)
+def test_an_unpaired_surrogate_is_400_and_kept_for_replay(
+    project: Project, session: Session, secret: str, overrides: dict[str, Any], where: str
+) -> None:
+    """Found by tests/fuzz: `"\\ud800"` is valid JSON that no database driver can encode, so
+    such a payload was a 500, rolled back out of the inbox."""
+    response = deliver(project, secret, "payment.succeeded", support.payment(**overrides))
+    assert response.status_code == 400, response.text
+    assert where in response.json()["error"]["message"]
+    [message] = all_rows(session, WebhookMessage)
+    assert message.handled_at is None and "unpaired surrogate" in (message.last_error or "")
+    assert all_rows(session, Payment) == []
+
+
 def test_duplicate_delivery_is_stored_once(project: Project, session: Session, secret: str) -> None:
     first = deliver(project, secret, "payment.succeeded", support.payment())
     again = deliver(project, secret, "payment.succeeded", support.payment())
