@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from tests.fuzz.budget import within_budget
 from tests.fuzz.conftest import Seed
 from tests.fuzz.shapes import (
+    ANY_TEXT,
     CLEAN_VALUES,
+    JSON_VALUES,
+    LONG_TEXT,
     ODD_BODIES,
     POISON,
-    RARELY,
-    either,
     encoded,
     fuzz_settings,
     mostly,
@@ -27,47 +28,54 @@ from tests.fuzz.shapes import (
 MAX_EXAMPLES = 120
 CONTENT_TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/json", None]
 CLIENT_ID = st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True)
-URL = st.sampled_from(["https://shop.example/pricing?utm_source=x", "/relative", "javascript:1"])
-LABEL = st.text(max_size=20)
+URL = mostly(st.sampled_from(["https://shop.example/pricing?utm_source=x", "/a"]), LONG_TEXT)
+LABEL = mostly(st.text(max_size=20), LONG_TEXT)
+NAMES = st.sampled_from(["page_view", "identify", "signup_started", "checkout.started"])
+BREAKS = st.sampled_from([0, 0, 1, 1, 2, 3])  # how many fields get a value of another kind
+BROKEN = mostly(CLEAN_VALUES, POISON)
 
 
 def _loader_fields(seeded: Seed) -> dict[str, st.SearchStrategy[Any]]:
-    """What the loader sends besides the token, each field possibly anything."""
-    context = {name: either(LABEL) for name in ("campaignId", "source", "medium", "content")}
-    user = {"id": either(LABEL), "email": either(st.emails()), "name": either(LABEL)}
+    """What the loader sends besides the token, its name and its two ids."""
+    context = {name: LABEL for name in ("campaignId", "source", "medium", "content")}
+    links = st.sampled_from(seeded.link_ids)
+    user = {"id": LABEL, "email": st.one_of(st.emails(), LABEL), "name": LABEL}
     return {
-        "visitorId": either(CLIENT_ID),
-        "sessionId": either(CLIENT_ID),
-        "url": either(URL),
-        "referrer": either(URL),
-        "clickId": either(LABEL),
-        "linkId": either(st.sampled_from(seeded.link_ids)),
-        "utm": either(st.fixed_dictionaries({}, optional=context)),
-        "context": either(
-            st.fixed_dictionaries(
-                {}, optional={**context, "linkId": st.sampled_from(seeded.link_ids)}
-            )
+        "url": URL,
+        "referrer": URL,
+        "clickId": LABEL,
+        "linkId": st.one_of(links, LABEL),
+        "utm": st.fixed_dictionaries({}, optional=context),
+        "context": st.fixed_dictionaries({}, optional={**context, "linkId": links}),
+        "props": mostly(
+            st.dictionaries(st.text(max_size=8), CLEAN_VALUES, max_size=4),
+            st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=4),  # NUL, unpaired surrogates…
+            odds=2,
         ),
-        "props": either(st.dictionaries(st.text(max_size=8), CLEAN_VALUES, max_size=4)),
-        "user": either(st.fixed_dictionaries({}, optional=user)),
+        "user": st.fixed_dictionaries({}, optional=user),
     }
 
 
 @st.composite
 def _shaped(draw: st.DrawFn, fields: st.SearchStrategy[dict[str, Any]]) -> bytes:
+    """A plausible body, with a few fields of another type, NaN, NUL, nested too deep…"""
     body = draw(fields)
-    if draw(RARELY):  # one field NaN, 1e400, NUL, an unpaired surrogate, nested too deep…
-        body[draw(st.sampled_from(sorted(body)))] = draw(POISON)
+    for _ in range(draw(BREAKS)):
+        name = draw(st.sampled_from(sorted({*body, "token", "visitorId", "props", "user"})))
+        body[name] = draw(BROKEN)
     raw: bytes = draw(encoded(body))
     return raw
 
 
 def loader_bodies(seeded: Seed) -> st.SearchStrategy[bytes]:
-    token = either(st.just(seeded.project.token))
-    name = either(st.sampled_from(["page_view", "identify", "signup_started", "link_clicked"]))
-    fields = st.fixed_dictionaries({"token": token, "name": name}, optional=_loader_fields(seeded))
-    shaped = _shaped(fields)
-    return mostly(shaped, ODD_BODIES, odds=9)
+    required = {
+        "token": mostly(st.just(seeded.project.token), st.text(max_size=64)),
+        "name": NAMES,
+        "visitorId": CLIENT_ID,
+        "sessionId": CLIENT_ID,
+    }
+    fields = st.fixed_dictionaries(required, optional=_loader_fields(seeded))
+    return mostly(_shaped(fields), ODD_BODIES, odds=9)
 
 
 def test_collect_answers_every_body_without_a_server_error(seeded: Seed) -> None:

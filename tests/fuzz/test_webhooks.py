@@ -30,12 +30,10 @@ from tests.fuzz.shapes import (
     CLEAN_VALUES,
     JSON_VALUES,
     LONG_TEXT,
-    POISON,
     RARELY,
     RAW,
     encoded,
     fuzz_settings,
-    mostly,
 )
 from tests.integrations.dodo import support
 
@@ -57,6 +55,7 @@ COMPLETE = [
     _envelope("dispute.opened", dispute_data()),
 ]
 EVENT_TYPES = [*sorted({envelope["type"] for envelope in PUBLISHED}), "payment.x", "refund.", ""]
+ANY_TYPE = st.one_of(st.sampled_from(EVENT_TYPES), ANY_TEXT, CLEAN_VALUES)
 
 AMOUNTS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -108,34 +107,53 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
 
 
 READ = st.sampled_from(sorted(FIELDS))
+USUALLY = st.sampled_from([True, True, True, False])
 ANY_DATA = st.one_of(CLEAN_VALUES, JSON_VALUES)  # in place of the `data` object
-ACTIONS = st.sampled_from(["typed", "typed", "typed", "anything", "drop", "poison"])
+ACTIONS = st.sampled_from(["typed", "typed", "typed", "clean", "anything", "drop", "raw"])
+BASES = st.sampled_from(PUBLISHED + COMPLETE * 20)  # complete ones reach the storage
+
+
+@st.composite
+def _retext(draw: st.DrawFn, data: dict[str, Any]) -> None:
+    """Give one text field of `data` (or of its customer) any text: unpaired surrogates,
+    right-to-left marks, quotes…"""
+    customer = data.get("customer")
+    holders = [data, customer] if isinstance(customer, dict) else [data]
+    fields = [(h, name) for h in holders for name, value in h.items() if isinstance(value, str)]
+    if fields:
+        holder, name = draw(st.sampled_from(fields))
+        holder[name] = draw(ANY_TEXT)
 
 
 @st.composite
 def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> None:
     """Replace or drop one field of `data`, mostly one that Bantico reads."""
-    name = draw(mostly(READ, st.sampled_from(sorted({*FIELDS, *data}))))
+    name = draw(READ) if draw(USUALLY) else draw(st.sampled_from(sorted({*FIELDS, *data})))
     action = draw(ACTIONS)
     if action == "drop":
         data.pop(name, None)
-    elif action == "poison":
-        data[name] = draw(POISON)
+    elif action == "raw":
+        data[name] = RAW
     elif action == "typed" and name in FIELDS:
         data[name] = draw(FIELDS[name])
+    elif action == "anything":  # NUL characters and unpaired surrogates included
+        data[name] = draw(JSON_VALUES)
     else:
         data[name] = draw(CLEAN_VALUES)
 
 
 @st.composite
 def signed_payloads(draw: st.DrawFn) -> bytes:
-    """A published or complete payload, mutated (or with `data` replaced), as raw bytes."""
-    envelope = copy.deepcopy(draw(st.sampled_from(PUBLISHED + COMPLETE * 10)))
+    """A published or complete payload, with one of its texts and up to three other fields
+    changed (or `data` replaced), as raw bytes."""
+    envelope = copy.deepcopy(draw(BASES))
     if draw(RARELY):
-        envelope["type"] = draw(st.one_of(st.sampled_from(EVENT_TYPES), ANY_TEXT, CLEAN_VALUES))
-    if isinstance(envelope.get("data"), dict) and not draw(RARELY):
-        for _ in range(draw(st.integers(1, 4))):
-            draw(_mutate(envelope["data"]))
+        envelope["type"] = draw(ANY_TYPE)
+    data = envelope.get("data")
+    if isinstance(data, dict) and not draw(RARELY):
+        draw(_retext(data))
+        for _ in range(draw(st.integers(0, 3))):
+            draw(_mutate(data))
     else:
         envelope["data"] = draw(ANY_DATA)
     body: bytes = draw(encoded(envelope))
