@@ -76,24 +76,35 @@ def destination(base: str, key: str) -> str:
     return response.headers["location"].split("?")[0]
 
 
-def test_two_processes_on_one_database_follow_an_edit_within_a_second(
-    project: Project, session: Session, database_url: str
-) -> None:
+def spring_link(session: Session, project: Project) -> str:
+    """The link `spring`, to https://a.example/, committed; its id."""
     link = make_link(
         session, project_id=project.id, key="spring", destination_url="https://a.example/"
     )
     session.commit()
+    return link.id
+
+
+def move_to_b(base: str, project: Project, link_id: str) -> None:
+    """Edit the link's destination to https://b.example/ through the server at `base`."""
+    edited = httpx.patch(
+        f"{base}/api/v1/links/{link_id}",
+        headers=project.headers,
+        json={"destinationUrl": "https://b.example/"},
+    )
+    assert edited.status_code == 200, edited.text
+
+
+def test_two_processes_on_one_database_follow_an_edit_within_a_second(
+    project: Project, session: Session, database_url: str
+) -> None:
+    link_id = spring_link(session, project)
     with ExitStack() as servers:
         first = servers.enter_context(bantico_serve(database_url))
         second = servers.enter_context(bantico_serve(database_url))
         assert destination(first, "spring") == destination(second, "spring") == "https://a.example/"
 
-        edited = httpx.patch(
-            f"{first}/api/v1/links/{link.id}",
-            headers=project.headers,
-            json={"destinationUrl": "https://b.example/"},
-        )
-        assert edited.status_code == 200, edited.text
+        move_to_b(first, project, link_id)
         changed_at = time.monotonic()
         assert destination(first, "spring") == "https://b.example/"
         while destination(second, "spring") != "https://b.example/":
@@ -104,18 +115,10 @@ def test_two_processes_on_one_database_follow_an_edit_within_a_second(
 def test_workers_of_one_server_follow_an_edit_within_a_second(
     project: Project, session: Session, database_url: str
 ) -> None:
-    link = make_link(
-        session, project_id=project.id, key="spring", destination_url="https://a.example/"
-    )
-    session.commit()
+    link_id = spring_link(session, project)
     with bantico_serve(database_url, "--workers", "2") as base:
         # Each request on a new connection: the kernel spreads them over both workers.
         assert {destination(base, "spring") for _ in range(20)} == {"https://a.example/"}
-        edited = httpx.patch(
-            f"{base}/api/v1/links/{link.id}",
-            headers=project.headers,
-            json={"destinationUrl": "https://b.example/"},
-        )
-        assert edited.status_code == 200, edited.text
+        move_to_b(base, project, link_id)
         time.sleep(1.0)
         assert {destination(base, "spring") for _ in range(20)} == {"https://b.example/"}
