@@ -15,22 +15,22 @@ from sqlalchemy.exc import OperationalError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bantico import __version__
-from bantico.body_size import BodySizeLimit
 from bantico.config import Settings, get_settings
 from bantico.dashboard.mount import add_dashboard
 from bantico.db import make_engine, make_sessionmaker
 from bantico.diagnostics import routes as diagnostics_routes
-from bantico.errors import BanticoError
-from bantico.fastpath import FastPath, FastRoutes
+from bantico.ingest.fastpath import FastPath, FastRoutes
 from bantico.integrations.dodo import routes as dodo_routes
 from bantico.integrations.dodo.scheduler import Reconciler
+from bantico.kit.body_size import BodySizeLimit
+from bantico.kit.errors import BanticoError
+from bantico.kit.request_log import RequestIds, request_id, route_of
+from bantico.kit.strict_input import NoNulInUrls, StrictJsonBodies
 from bantico.links import redirect as link_redirect
 from bantico.links import routes as link_routes
 from bantico.payments import routes as payment_routes
 from bantico.reports import routes as report_routes
 from bantico.reports.rollup import RollupWorker
-from bantico.request_log import RequestIds, request_id, route_of
-from bantico.strict_json import NoNulInUrls, StrictJsonBodies
 from bantico.tracking import loader as tracking_loader
 from bantico.tracking import routes as tracking_routes
 from bantico.wiring import connect_hooks
@@ -128,8 +128,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(StrictJsonBodies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIds)
-    # The two busiest endpoints are answered in front of the routing (bantico/fastpath.py); the
-    # routes above stay for the OpenAPI document and as the fallback. Added last: outermost.
+    # The two busiest endpoints are answered in front of the routing
+    # (bantico/ingest/fastpath.py); the routes above stay for the OpenAPI document and as the
+    # fallback. Added last: outermost.
     if settings.trusted_proxy_list:
         # The client's address and scheme from the named proxies' headers, and only theirs.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from bantico.config import Settings
-from bantico.errors import Unauthorized
+from bantico.kit.errors import Unauthorized
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_secret
 

@@ -2,12 +2,12 @@
 
 from bantico.accounts.models import LoginFailure, LoginSession, SetupToken, User
 from bantico.attribution.models import Attribution, Credit
-from bantico.cache_versions import CacheVersion
 from bantico.dashboard.models import DashboardJob
 from bantico.db import Base
+from bantico.ingest.cache_versions import CacheVersion
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.integrations.rate_limit import RateBucket
-from bantico.leases import Lease
+from bantico.kit.leases import Lease
 from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
 from bantico.projects.models import Project, SecretKey

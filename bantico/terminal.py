@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.config import Settings, get_settings
 from bantico.db import make_engine, make_sessionmaker, migrate, session_scope
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 from bantico.projects import service as project_service
 from bantico.projects.models import Project
 

@@ -1,5 +1,5 @@
 """Connecting the hooks of the lower layers to their handlers in the layers above (see
-bantico/hooks.py). Every entry point calls `connect_hooks()` once at start-up: `create_app`, the
+bantico/kit/hooks.py). Every entry point calls `connect_hooks()` once at start-up: `create_app`, the
 CLI's callback, the test suite. Connecting twice changes nothing."""
 
 from __future__ import annotations

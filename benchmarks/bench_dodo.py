@@ -115,9 +115,9 @@ class Fixture:
 def prepare_project(url: str, *, with_webhook_secret: bool) -> Fixture:
     """A project and five tracked links through the real services; optionally the Dodo
     integration row with a webhook secret, as `connect` leaves it after registering."""
-    from bantico.crypto import encrypt
     from bantico.db import make_engine, make_sessionmaker, session_scope
     from bantico.integrations.dodo.models import DodoIntegration
+    from bantico.kit.crypto import encrypt
     from bantico.links.schemas import LinkCreate
     from bantico.links.service import create_link
     from bantico.projects.service import create_project

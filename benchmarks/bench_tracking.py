@@ -16,7 +16,8 @@ seconds after a `--warmup`:
 * `GET /__hello_fast`                   for transparency only (its ratios are in `--json`):
                                         the same answer (same bytes) served by a raw-ASGI
                                         handler through the app's fast path
-                                        (bantico/fastpath.py), as the two endpoints below are;
+                                        (bantico/ingest/fastpath.py), as the two endpoints
+                                        below are;
 * `GET /l/{key}`                        the redirect, with a desktop browser's User-Agent (a
                                         human click: one `link_clicked` event per request);
 * `POST /api/collect`                   the loader's `page_view` (text/plain JSON, as the

@@ -1,4 +1,4 @@
-"""Request bodies are bounded (bantico/body_size.py): a declared or streamed body over the limit
+"""Request bodies are bounded (bantico/kit/body_size.py): a declared or streamed body over the limit
 is answered 413 before it is read into memory, on the API as on the dashboard's forms, and the
 answer says the limit."""
 

@@ -1,5 +1,5 @@
 """The fast path is proven, not claimed: every case of the two busiest endpoints answered in
-front of the routing (bantico/fastpath.py) and by the documented FastAPI route (the same app
+front of the routing (bantico/ingest/fastpath.py) and by the documented FastAPI route (the same app
 with its fast routes removed) gets the same status, headers and body, and stores the same rows.
 """
 

@@ -1,4 +1,4 @@
-"""Group commit's failure paths (bantico/group_commit.py), on the suite's database: a failing
+"""Group commit's failure paths (bantico/ingest/group_commit.py), on the suite's database: a failing
 unit never fails or loses its neighbours, a SQLite file locked by another connection hands the
 batch to the writer thread without stalling the event loop, and a database that cannot be
 reached answers 503 with nothing acknowledged."""
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bantico.app import create_app
 from bantico.config import Settings
 from bantico.db import make_engine, utcnow
-from bantico.group_commit import GroupCommit
-from bantico.leases import Lease
+from bantico.ingest.group_commit import GroupCommit
+from bantico.kit.leases import Lease
 
 T = TypeVar("T")
 

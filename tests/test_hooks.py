@@ -1,4 +1,4 @@
-"""The hook registry (bantico/hooks.py): a hook nobody connected fails loudly, connecting is
+"""The hook registry (bantico/kit/hooks.py): a hook nobody connected fails loudly, connecting is
 idempotent, and the wiring connects every hook a package declares."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pkgutil
 import pytest
 
 import bantico
-from bantico.hooks import Hook, HookNotConnected
+from bantico.kit.hooks import Hook, HookNotConnected
 from bantico.wiring import connect_hooks
 
 
@@ -33,7 +33,7 @@ def test_handlers_run_in_order_once_each() -> None:
 def declared_hooks() -> dict[str, Hook]:  # type: ignore[type-arg]
     found = {}
     for module in pkgutil.walk_packages(bantico.__path__, "bantico."):
-        if module.name.endswith(".hooks") and module.name != "bantico.hooks":
+        if module.name.endswith(".hooks") and module.name != "bantico.kit.hooks":
             for name, value in vars(importlib.import_module(module.name)).items():
                 if isinstance(value, Hook):
                     found[f"{module.name}.{name}"] = value

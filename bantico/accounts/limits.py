@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.accounts.models import LoginFailure
 from bantico.db import utcnow
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 
 EMAIL_FAILURES = 5
 IP_FAILURES = 20

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bantico.accounts import limits
 from bantico.accounts.models import User
 from bantico.accounts.passwords import hash_password, needs_rehash, verify_password
-from bantico.errors import BanticoError, Conflict, Invalid
-from bantico.ids import new_id
+from bantico.kit.errors import BanticoError, Conflict, Invalid
+from bantico.kit.ids import new_id
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MIN_PASSWORD = 10

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bantico.accounts.models import LoginSession, User
 from bantico.db import utcnow
-from bantico.ids import new_id
+from bantico.kit.ids import new_id
 
 LIFETIME = timedelta(days=14)  # sliding: every use (at most hourly) pushes the expiry back
 REFRESH_AFTER = timedelta(hours=1)

@@ -14,8 +14,8 @@ from bantico.accounts.models import SetupToken, User
 from bantico.accounts.service import create_user, has_users
 from bantico.accounts.sessions import token_hash
 from bantico.db import utcnow
-from bantico.errors import BanticoError, Invalid
-from bantico.ids import new_id
+from bantico.kit.errors import BanticoError, Invalid
+from bantico.kit.ids import new_id
 from bantico.projects import service as projects
 from bantico.projects.models import Project
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bantico.attribution.models import Attribution
 from bantico.attribution.resolve import describe
-from bantico.money import format_amount
+from bantico.kit.money import format_amount
 from bantico.payments.models import Payment
 
 METHODS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bantico.schemas import CONTEXT_FIELDS
+from bantico.kit.schemas import CONTEXT_FIELDS
 
 
 @dataclass(frozen=True)

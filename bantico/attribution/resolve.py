@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from bantico.attribution import metadata
 from bantico.attribution.models import Attribution
+from bantico.kit.schemas import CONTEXT_FIELDS
 from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Payment, PaymentSubscription
 from bantico.projects.models import Project
-from bantico.schemas import CONTEXT_FIELDS
 from bantico.tracking.models import Identity, Touch, Visitor, VisitSession
 from bantico.tracking.schemas import normalise_email
 

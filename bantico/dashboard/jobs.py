@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bantico.config import Settings
 from bantico.dashboard.models import DashboardJob
 from bantico.db import session_scope, utcnow
-from bantico.errors import BanticoError
-from bantico.ids import new_id
 from bantico.integrations.dodo.scheduler import run_pass
+from bantico.kit.errors import BanticoError
+from bantico.kit.ids import new_id
 
 log = logging.getLogger("bantico.dashboard")
 

@@ -20,7 +20,7 @@ from bantico.dashboard.security import (
     csrf_protect,
     is_dashboard_path,
 )
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 
 
 async def _login_required(request: Request, error: Exception) -> Response:

@@ -19,7 +19,7 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bantico import strict_json
+from bantico.kit import strict_input
 
 SESSION_COOKIE = "bantico_session"
 ANON_COOKIE = "bantico_anon"
@@ -107,10 +107,10 @@ async def read_form(request: Request) -> dict[str, str]:
         try:
             form = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
         except ValueError:
-            raise strict_json.MalformedInput(
+            raise strict_input.MalformedInput(
                 f"the form has more than {MAX_FORM_FIELDS} fields"
             ) from None
-        strict_json.check_form(form)
+        strict_input.check_form(form)
     request.state.form = form
     return form
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from bantico.attribution.models import Attribution
 from bantico.config import Settings
 from bantico.db import utcnow
-from bantico.errors import BanticoError
 from bantico.integrations.dodo.connect import client_for
 from bantico.integrations.dodo.models import DodoIntegration
+from bantico.kit.errors import BanticoError
 from bantico.payments.models import Payment
 from bantico.tracking.models import Event, ForeignId, Identity
 

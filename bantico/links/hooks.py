@@ -1,10 +1,10 @@
-"""What links announce to the layers above them (see bantico/hooks.py)."""
+"""What links announce to the layers above them (see bantico/kit/hooks.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bantico.hooks import Hook
+from bantico.kit.hooks import Hook
 
 # A link was created or changed: (session, project_id, link_id).
 link_changed: Hook[[Session, str, str]] = Hook("links.link_changed")

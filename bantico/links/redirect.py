@@ -16,14 +16,14 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from bantico import cache_versions
-from bantico.fastpath import Delegate, answer_exception, header, respond
-from bantico.group_commit import TTLCache, group_commit
-from bantico.ids import ALPHABET
+from bantico.ingest import cache_versions
+from bantico.ingest.fastpath import Delegate, answer_exception, header, respond
+from bantico.ingest.group_commit import TTLCache, group_commit
+from bantico.ingest.queued_writes import execute_soon
+from bantico.kit.ids import ALPHABET
 from bantico.links.bots import is_bot
 from bantico.links.models import Link
 from bantico.links.service import find_by_key
-from bantico.queued_writes import execute_soon
 from bantico.tracking.models import Event
 
 router = APIRouter(tags=["redirect"])
@@ -83,8 +83,8 @@ _PLAIN = frozenset(ALPHABET + "_")
 # keeps a copy of the links it redirected for up to 30 seconds. The copy holds no authoritative
 # state. A change to a link (edit, archive, delete) makes every copy stale at once in the
 # process that made it, and in every other process sharing the database within
-# `cache_versions.CHECK_SECONDS` (see bantico/cache_versions.py). Unknown keys are never kept,
-# so a new link works immediately everywhere.
+# `cache_versions.CHECK_SECONDS` (see bantico/ingest/cache_versions.py). Unknown keys are
+# never kept, so a new link works immediately everywhere.
 LINK_TTL_SECONDS = 30.0
 
 
@@ -227,8 +227,9 @@ async def follow_link(key: str) -> Response:
     return Delegate(lambda scope, receive, send: follow_link_asgi(scope, receive, send, key))
 
 
-# The one implementation of `GET|HEAD /l/{key}`, served by the fast path (bantico/fastpath.py)
-# in front of the routing, and by the route above for whatever the fast path leaves to the app.
+# The one implementation of `GET|HEAD /l/{key}`, served by the fast path
+# (bantico/ingest/fastpath.py) in front of the routing, and by the route above for whatever
+# the fast path leaves to the app.
 _REDIRECT_HEADERS = [
     (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in NO_STORE.items()
 ] + [(b"content-length", b"0")]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, field_validator
 
-from bantico.schemas import ApiModel, Label, blank_to_none
+from bantico.kit.schemas import ApiModel, Label, blank_to_none
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bantico.db import utcnow
-from bantico.errors import Conflict, NotFound
-from bantico.ids import new_id, random_string
+from bantico.kit.errors import Conflict, NotFound
+from bantico.kit.ids import new_id, random_string
 from bantico.links import hooks, schemas
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link

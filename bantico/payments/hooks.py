@@ -1,10 +1,10 @@
-"""What payments announce to the layers above them (see bantico/hooks.py)."""
+"""What payments announce to the layers above them (see bantico/kit/hooks.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bantico.hooks import Hook
+from bantico.kit.hooks import Hook
 from bantico.payments.models import Payment
 
 # A payment was stored or updated: (session, payment, how it arrived ("webhook", "sync", …),

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from bantico.deps import ProjectDep, SessionDep
-from bantico.errors import Invalid
+from bantico.kit.errors import Invalid
+from bantico.kit.schemas import as_utc
 from bantico.payments import schemas
 from bantico.reports import payments as queries
-from bantico.schemas import as_utc
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bantico.schemas import ApiModel
+from bantico.kit.schemas import ApiModel
 
 
 class Money(ApiModel):

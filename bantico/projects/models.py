@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bantico import cache_versions
 from bantico.db import Base, utcnow
+from bantico.ingest import cache_versions
 
 
 class Project(Base):

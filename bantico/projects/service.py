@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.errors import Invalid, NotFound, Unauthorized
-from bantico.ids import new_id, random_string
+from bantico.kit.errors import Invalid, NotFound, Unauthorized
+from bantico.kit.ids import new_id, random_string
 from bantico.projects.models import Project, SecretKey
 
 SECRET_KEY_PREFIX = "bsk_"

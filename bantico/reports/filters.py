@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from bantico.errors import Invalid
+from bantico.kit.errors import Invalid
 
 Dimension = Literal["link", "campaign", "source", "medium", "content", "lead"]
 Model = Literal["last_touch", "first_touch", "linear"]

@@ -30,7 +30,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bantico.db import Base
-from bantico.schemas import CONTEXT_FIELDS
+from bantico.kit.schemas import CONTEXT_FIELDS
 
 NONE = ""  # an absent visitor or context value
 NEVER = date(1, 1, 1)  # an absent previous day in `traffic_days`

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bantico.attribution.explain import explain
 from bantico.attribution.models import Attribution
-from bantico.errors import NotFound
-from bantico.money import format_amount
+from bantico.kit.errors import NotFound
+from bantico.kit.money import format_amount
 from bantico.payments import rules, schemas
 from bantico.payments.models import Dispute, Payment, Refund
 

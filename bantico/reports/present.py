@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bantico.kit.money import exponent, format_amount
 from bantico.links.models import Campaign, Lead, Link
-from bantico.money import exponent, format_amount
 from bantico.reports.attribution import Report, Row
 from bantico.reports.filters import Filters
 from bantico.reports.funnel import Step

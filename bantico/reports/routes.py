@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from bantico.deps import ProjectDep, SessionDep
-from bantico.errors import Invalid
+from bantico.kit.errors import Invalid
 from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import Dimension, Filters, Mode, make_filters

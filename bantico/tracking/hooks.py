@@ -1,10 +1,10 @@
-"""What tracking announces to the layers above it (see bantico/hooks.py)."""
+"""What tracking announces to the layers above it (see bantico/kit/hooks.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bantico.hooks import Hook
+from bantico.kit.hooks import Hook
 
 # A visitor was identified with an email: (session, project_id, email or None).
 identified: Hook[[Session, str, str | None]] = Hook("tracking.identified")

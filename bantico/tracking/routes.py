@@ -12,15 +12,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from bantico import cache_versions, strict_json
-from bantico.cache_versions import SharedVersions
 from bantico.deps import ProjectDep, SessionDep
-from bantico.errors import BanticoError
-from bantico.fastpath import Delegate, answer_exception, read_body, respond
-from bantico.group_commit import TTLCache, group_commit
+from bantico.ingest import cache_versions
+from bantico.ingest.cache_versions import SharedVersions
+from bantico.ingest.fastpath import Delegate, answer_exception, read_body, respond
+from bantico.ingest.group_commit import TTLCache, group_commit
+from bantico.kit import strict_input
+from bantico.kit.errors import BanticoError
+from bantico.kit.schemas import ApiModel
 from bantico.projects.models import Project
 from bantico.projects.service import project_for_token
-from bantico.schemas import ApiModel
 from bantico.tracking import schemas, service
 
 router = APIRouter(tags=["tracking"])
@@ -48,7 +49,7 @@ def _describe(error: ValidationError) -> str:
 
 def parse_body(raw: bytes, model: type[ApiModel]) -> Any:
     """The loader posts JSON as text/plain (no CORS preflight), so parse whatever arrives."""
-    payload = strict_json.loads(raw)
+    payload = strict_input.loads(raw)
     if not isinstance(payload, dict):
         raise BadBody("body must be a JSON object")
     try:
@@ -131,8 +132,9 @@ async def collect() -> Response:
     return Delegate(collect_asgi)
 
 
-# The one implementation of `POST /api/collect`, served by the fast path (bantico/fastpath.py)
-# in front of the routing, and by the route above for whatever the fast path leaves to the app.
+# The one implementation of `POST /api/collect`, served by the fast path
+# (bantico/ingest/fastpath.py) in front of the routing, and by the route above for whatever
+# the fast path leaves to the app.
 # The body is JSON encoded as `JSONResponse` encodes it, with the CORS headers.
 _CORS_RAW = [
     (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in CORS.items()

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator
 
-from bantico.errors import Invalid
-from bantico.ids import is_client_id
-from bantico.schemas import ApiModel, Email, Label, Url, blank_to_none
+from bantico.kit.errors import Invalid
+from bantico.kit.ids import is_client_id
+from bantico.kit.schemas import ApiModel, Email, Label, Url, blank_to_none
 
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:$-]{1,100}$")
 SERVER_ONLY_EVENTS = {"link_clicked", "payment_completed"}

@@ -12,13 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bantico.db import utcnow
-from bantico.errors import Invalid
-from bantico.group_commit import TTLCache
+from bantico.ingest.group_commit import TTLCache
+from bantico.ingest.queued_writes import execute_soon
+from bantico.kit.errors import Invalid
+from bantico.kit.schemas import CONTEXT_FIELDS
 from bantico.links.labels import ensure_labels
 from bantico.links.models import Link
 from bantico.projects.models import Project
-from bantico.queued_writes import execute_soon
-from bantico.schemas import CONTEXT_FIELDS
 from bantico.tracking import hooks, schemas
 from bantico.tracking.foreign_ids import count_foreign
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession

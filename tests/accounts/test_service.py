@@ -16,7 +16,7 @@ from bantico.accounts.service import (
     has_users,
     password_problem,
 )
-from bantico.errors import Conflict, Invalid
+from bantico.kit.errors import Conflict, Invalid
 
 PASSWORD = "correct horse battery"
 

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.crypto import decrypt
 from bantico.dashboard import jobs
 from bantico.dashboard.models import DashboardJob
 from bantico.db import utcnow
@@ -26,7 +25,8 @@ from bantico.dodo_emulator.state import (
 )
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.integrations.dodo.sync import run_sync
-from bantico.leases import acquire, release
+from bantico.kit.crypto import decrypt
+from bantico.kit.leases import acquire, release
 from tests.conftest import Project
 from tests.dashboard.conftest import Admin, csrf_of, log_in, post_form
 from tests.integrations.dodo import support

@@ -1,6 +1,6 @@
 """Redirects read links from a per-process copy: a change must be followed at once by the process
 that made it and within a second by every other process sharing the database
-(bantico/cache_versions.py)."""
+(bantico/ingest/cache_versions.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from bantico import cache_versions
-from bantico.cache_versions import CacheVersion
 from bantico.db import dialect_insert
-from bantico.group_commit import group_commit
+from bantico.ingest import cache_versions
+from bantico.ingest.cache_versions import CacheVersion
+from bantico.ingest.group_commit import group_commit
 from bantico.projects.models import Project as ProjectRow
 from tests.conftest import Project
 from tests.factories import make_link

@@ -1,5 +1,5 @@
 """The writes `/api/collect` and `/l/{key}` queue with `execute_soon`: sent to the driver's
-executemany by a plan compiled once (`bantico.queued_writes._execute_many`), they must store
+executemany by a plan compiled once (`bantico.ingest.queued_writes._execute_many`), they must store
 exactly what `session.execute(statement, rows)` stores; and a visitor or session seen twice
 before the queue is sent is upserted once, with the result of upserting it twice."""
 
@@ -14,9 +14,9 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from bantico.db import Base, make_sessionmaker
+from bantico.ingest.queued_writes import _plan, execute_soon, flush_queued
 from bantico.links.redirect import RECORD_CLICK
 from bantico.projects.models import Project as ProjectRow
-from bantico.queued_writes import _plan, execute_soon, flush_queued
 from bantico.tracking import service
 from bantico.tracking.models import Event, Visitor, VisitSession
 from tests.conftest import Project

@@ -12,7 +12,7 @@ from bantico.dashboard.forms import FormData
 from bantico.dashboard.render import flash, redirect, render
 from bantico.dashboard.security import ANON_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from bantico.deps import SessionDep
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 
 router = APIRouter(include_in_schema=False)
 

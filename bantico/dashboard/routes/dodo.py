@@ -14,10 +14,10 @@ from bantico.dashboard.auth import ProjectContext
 from bantico.dashboard.forms import FormData
 from bantico.dashboard.render import flash, project_url, redirect, render, render_fragment
 from bantico.deps import SessionDep, SettingsDep
-from bantico.errors import BanticoError
 from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
 from bantico.integrations.dodo.endpoint import webhook_url
+from bantico.kit.errors import BanticoError
 from bantico.projects.models import Project
 
 router = APIRouter(include_in_schema=False)

@@ -21,10 +21,10 @@ from bantico.dashboard.forms import Checked, FormData
 from bantico.dashboard.render import flash, project_url, redirect, render
 from bantico.dashboard.routes.payments import method_label, project_mode
 from bantico.deps import SessionDep, SettingsDep, public_base_url
-from bantico.errors import Conflict, NotFound
+from bantico.kit.errors import Conflict, NotFound
+from bantico.kit.money import format_amount
 from bantico.links import schemas, service
 from bantico.links.models import Link
-from bantico.money import format_amount
 from bantico.reports import payments as queries
 from bantico.reports.attribution import Row, attribution_report
 from bantico.reports.filters import Filters, make_filters

@@ -20,8 +20,8 @@ from bantico.attribution.explain import METHODS
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
 from bantico.deps import SessionDep
-from bantico.errors import NotFound
 from bantico.integrations.dodo.models import DodoIntegration
+from bantico.kit.errors import NotFound
 from bantico.links.models import Link
 from bantico.payments import schemas
 from bantico.projects.models import Project

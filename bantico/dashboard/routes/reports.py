@@ -18,7 +18,7 @@ from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
 from bantico.deps import SessionDep
 from bantico.integrations.dodo.models import DodoIntegration
-from bantico.money import exponent
+from bantico.kit.money import exponent
 from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import EARLIEST, LATEST, Filters, make_filters

@@ -11,7 +11,7 @@ from bantico.dashboard.forms import FormData, project_name
 from bantico.dashboard.render import flash, project_url, redirect, render
 from bantico.dashboard.security import ANON_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from bantico.deps import SessionDep
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 from bantico.projects.service import first_project
 
 router = APIRouter(include_in_schema=False)

@@ -16,8 +16,8 @@ import dodopayments
 from dodopayments import DefaultHttpxClient, DodoPayments
 from dodopayments.types import WebhookEventType
 
-from bantico.errors import BanticoError
 from bantico.integrations.rate_limit import LimitedTransport, RateLimiter
+from bantico.kit.errors import BanticoError
 
 PAGE_SIZE = 100
 # Every event that creates or moves money (docs/dodo.md §2). Taken from the SDK's own list, so a

@@ -11,15 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.config import Settings
-from bantico.crypto import decrypt, encrypt
 from bantico.db import utcnow
-from bantico.errors import BanticoError, Invalid, NotFound
 from bantico.integrations.dodo import failures
 from bantico.integrations.dodo.client import DodoClient
 from bantico.integrations.dodo.endpoint import Registration, register, webhook_url
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.integrations.dodo.progress import sync_status
 from bantico.integrations.rate_limit import Budget, RateLimiter, bucket_key
+from bantico.kit.crypto import decrypt, encrypt
+from bantico.kit.errors import BanticoError, Invalid, NotFound
 from bantico.payments.models import Dispute, Payment, Refund
 from bantico.projects.models import Project
 

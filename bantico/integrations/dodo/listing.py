@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.errors import BanticoError
 from bantico.integrations.dodo import payloads
 from bantico.integrations.dodo.client import PAGE_SIZE, DodoClient, DodoFailed, Kind
 from bantico.integrations.dodo.sync_state import Listing, SyncState
+from bantico.kit.errors import BanticoError
 
 MIN_WINDOW = timedelta(seconds=2)
 

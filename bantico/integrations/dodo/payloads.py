@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bantico.errors import BanticoError
 from bantico.integrations.dodo.client import Kind
-from bantico.money import MAX_AMOUNT, is_currency, parse_amount
+from bantico.kit.errors import BanticoError
+from bantico.kit.money import MAX_AMOUNT, is_currency, parse_amount
 from bantico.payments import service as payments
 from bantico.payments.models import Dispute, Payment, Refund
 from bantico.payments.service import DisputeIn, PaymentIn, RefundIn

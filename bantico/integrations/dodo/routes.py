@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.db import session_scope
 from bantico.deps import ProjectDep, RawBody, SessionDep, SettingsDep
-from bantico.errors import Conflict
 from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
 from bantico.integrations.dodo.scheduler import new_holder, run_pass
-from bantico.schemas import ApiModel, as_utc
+from bantico.kit.errors import Conflict
+from bantico.kit.schemas import ApiModel, as_utc
 
 router = APIRouter(tags=["dodo"])
 

@@ -25,7 +25,7 @@ from bantico.config import Settings
 from bantico.db import session_scope
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.integrations.dodo.sync import Progress, SyncReport, run_sync
-from bantico.leases import acquire, release
+from bantico.kit.leases import acquire, release
 
 log = logging.getLogger("bantico.dodo")
 PASS_BUDGET = 60.0  # seconds of listing and detail reads in one pass

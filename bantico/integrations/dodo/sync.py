@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.config import Settings
 from bantico.db import session_scope, utcnow
-from bantico.errors import BanticoError
 from bantico.integrations.dodo import endpoint, followups, payloads
 from bantico.integrations.dodo.client import (
     KINDS,
@@ -45,6 +44,7 @@ from bantico.integrations.dodo.connect import apply_registration, client_for, ge
 from bantico.integrations.dodo.listing import ID_FIELD, Stored, list_windows, store_page
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.integrations.dodo.sync_state import Job, Listing, SyncState, Window
+from bantico.kit.errors import BanticoError
 
 log = logging.getLogger("bantico.dodo")
 OVERLAP = timedelta(days=1)  # Dodo's list order is undocumented; windows overlap, ids dedupe.

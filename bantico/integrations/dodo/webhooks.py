@@ -17,14 +17,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
-from bantico import strict_json
 from bantico.config import Settings
-from bantico.crypto import decrypt
 from bantico.db import insert_ignoring_conflicts, utcnow
-from bantico.errors import BanticoError, NotFound, Unauthorized
 from bantico.integrations.dodo import failures, payloads
 from bantico.integrations.dodo.client import Kind
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.kit import strict_input
+from bantico.kit.crypto import decrypt
+from bantico.kit.errors import BanticoError, NotFound, Unauthorized
 from bantico.payments import service as payments
 from bantico.payments.models import Payment
 
@@ -43,8 +43,8 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
 
 def parse_envelope(body: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        envelope = strict_json.loads(body)
-    except strict_json.MalformedJson as error:
+        envelope = strict_input.loads(body)
+    except strict_input.MalformedJson as error:
         raise payloads.MalformedPayload(error.message.replace("body", "webhook body", 1)) from None
     if not isinstance(envelope, dict):
         raise payloads.MalformedPayload("webhook body must be a JSON object")

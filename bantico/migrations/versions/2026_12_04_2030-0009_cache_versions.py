@@ -2,7 +2,7 @@
 
 `cache_versions`: how many times the rows that processes keep copies of (links, projects) have
 changed, so that every process sharing the database forgets its stale copies
-(bantico/cache_versions.py).
+(bantico/ingest/cache_versions.py).
 
 Revision ID: 0009
 Revises: 0008

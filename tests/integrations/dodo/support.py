@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from bantico.config import Settings
-from bantico.crypto import encrypt
 from bantico.integrations.dodo.models import DodoIntegration
+from bantico.kit.crypto import encrypt
 
 BUSINESS = "bus_0NidpUR3LLwbZ99t97YEe"
 

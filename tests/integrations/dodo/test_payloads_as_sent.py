@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bantico.config import Settings
-from bantico.crypto import encrypt
 from bantico.dodo_emulator import billing, checkouts
 from bantico.dodo_emulator.server import RunningEmulator
 from bantico.dodo_emulator.state import (
@@ -24,6 +23,7 @@ from bantico.dodo_emulator.state import (
     TEST_READ_ONLY_KEY,
 )
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.kit.crypto import encrypt
 from bantico.payments.models import Payment, Refund
 from tests.conftest import Project
 from tests.integrations.dodo import support

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 
 MAX_DEPTH = 32
 # What `json.loads` makes of a `\uD800`-`\uDFFF` escape that is not half of a pair.

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bantico.errors import BanticoError
+from bantico.kit.errors import BanticoError
 
 
 class SecretKeyMissing(BanticoError):

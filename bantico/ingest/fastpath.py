@@ -28,7 +28,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bantico.body_size import too_large
+from bantico.kit.body_size import too_large
 
 # handler(scope, receive, send), or, for a prefix, handler(scope, receive, send, rest_of_path)
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]

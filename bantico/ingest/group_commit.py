@@ -16,14 +16,14 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bantico import cache_versions
 from bantico.db import SQLITE_BUSY_TIMEOUT_MS
+from bantico.ingest import cache_versions
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-log = logging.getLogger("bantico.group_commit")
+log = logging.getLogger("bantico.ingest.group_commit")
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ class TTLCache(Generic[K, V]):
     """A small thread-safe read-through cache whose entries expire `ttl` seconds after they
     were stored. It holds no authoritative state: only copies of rows that rarely change.
 
-    With a `version` (a kind of `bantico.cache_versions`), a change to those rows makes every
+    With a `version` (a kind of `bantico.ingest.cache_versions`), a change to those rows makes every
     entry stale at once, in this process and, within moments, in every other one: take
     `stamp()` before reading the row and give it to `put`."""
 

@@ -33,7 +33,7 @@ PROJECTS = "projects"
 _counter = itertools.count(1)
 _versions: dict[str, int] = {}
 _watched: dict[type, str] = {}
-_CHANGED = "bantico.cache_versions.changed"
+_CHANGED = "bantico.ingest.cache_versions.changed"
 
 
 class CacheVersion(Base):

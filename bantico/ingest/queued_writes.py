@@ -20,7 +20,7 @@ from sqlalchemy.engine import BindTyping, Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
-_QUEUED = "bantico.queued_writes"
+_QUEUED = "bantico.ingest.queued_writes"
 
 
 @dataclass

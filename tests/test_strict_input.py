@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico import strict_json
+from bantico.kit import strict_input
 from bantico.tracking.models import Event
 from tests.conftest import Project
 
@@ -42,16 +42,16 @@ def loader_body(project: Project, **fields: object) -> str:
     ],
 )
 def test_what_is_refused_and_why(raw: str, reason: str) -> None:
-    with pytest.raises(strict_json.MalformedJson, match=reason):
-        strict_json.loads(raw)
+    with pytest.raises(strict_input.MalformedJson, match=reason):
+        strict_input.loads(raw)
 
 
 def test_what_is_accepted() -> None:
     nested: object = 1
     for _ in range(31):
         nested = [nested]
-    assert strict_json.loads(json.dumps({"deep": nested, "f": 1.5, "u": "ü"}))["f"] == 1.5
-    assert strict_json.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]  # a pair is one character
+    assert strict_input.loads(json.dumps({"deep": nested, "f": 1.5, "u": "ü"}))["f"] == 1.5
+    assert strict_input.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]  # a pair is one character
 
 
 @pytest.mark.parametrize(
@@ -126,4 +126,4 @@ def test_a_nul_character_in_a_url_is_a_400_before_any_lookup(
 
 
 def test_urls_without_nul_go_on() -> None:
-    assert strict_json._nul_in_url({"path": "/l/abc", "query_string": b"a=%2500"}) is None
+    assert strict_input._nul_in_url({"path": "/l/abc", "query_string": b"a=%2500"}) is None
