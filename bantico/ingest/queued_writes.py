@@ -5,57 +5,138 @@ executemany per statement, just before the session runs any other statement or c
 Whoever reads in the same transaction still sees them, and they are committed as if run at
 once; only consecutive queued rows of different statements may reach the database in another
 order, so queue only rows that do not depend on each other (no foreign keys between them, no
-triggers)."""
+triggers).
+
+The statements are `BulkInsert`s: an INSERT (or an upsert) written out column by column. For
+every row of an executemany SQLAlchemy builds a parameter dictionary from the compiled
+statement, evaluates the column defaults and runs each value through its type in generic code;
+on the busiest endpoints that costs more than the database's own insert. A `BulkInsert` is
+turned into SQL once per dialect from public interfaces only (the table's column names quoted
+by the dialect, its paramstyle, each column type's own bind processor), and each row then
+costs one lookup per column. `BulkInsert.core` is the same statement in SQLAlchemy Core, which
+the tests run beside it and compare row for row on both databases.
+"""
 
 from __future__ import annotations
 
 import functools
-import operator
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable, event
-from sqlalchemy.engine import BindTyping, Dialect
+from sqlalchemy import Executable, Table, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
-from sqlalchemy.sql.dml import Insert
 
 _QUEUED = "bantico.ingest.queued_writes"
+# The placeholder of the parameter at `position` (from 1) named `name`, by DB-API paramstyle.
+_PLACEHOLDERS: dict[str, Callable[[int, str], str]] = {
+    "qmark": lambda position, name: "?",
+    "format": lambda position, name: "%s",
+    "numeric": lambda position, name: f":{position}",
+    "numeric_dollar": lambda position, name: f"${position}",
+    "named": lambda position, name: f":{name}",
+    "pyformat": lambda position, name: f"%({name})s",
+}
+_POSITIONAL = {"qmark", "format", "numeric", "numeric_dollar"}
+# Dialects whose `INSERT … ON CONFLICT (…) DO UPDATE SET c = excluded.c` is written alike.
+_UPSERT_DIALECTS: dict[str, Any] = {"sqlite": sqlite, "postgresql": postgresql}
+
+
+@dataclass(frozen=True, eq=False)
+class BulkInsert:
+    """`INSERT INTO table (columns…, defaults…) VALUES (…)`, and with `conflict`, an upsert:
+    `ON CONFLICT (conflict…) DO UPDATE SET u = excluded.u` for each `update` column.
+
+    Every row gives each of `columns`; each of `defaults` is called once per row (as a
+    column's Python default would be). Every column of the table with a Python-side default
+    must be one or the other, so that nothing SQLAlchemy would fill in is left out."""
+
+    table: Table
+    columns: tuple[str, ...]
+    defaults: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    conflict: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        written = (*self.columns, *self.defaults)
+        unknown = [name for name in written if name not in self.table.c]
+        forgotten = [
+            column.name
+            for column in self.table.columns
+            if column.default is not None and column.name not in written
+        ]
+        if unknown or forgotten or len(set(written)) != len(written):
+            raise ValueError(
+                f"{self.table.name}: unknown columns {unknown}, columns with a Python default "
+                f"left out {forgotten}, or a column named twice in {written}"
+            )
+        if not set(self.conflict) <= set(self.columns) or not set(self.update) <= set(written):
+            raise ValueError(f"{self.table.name}: conflict and update must be written columns")
+        if bool(self.conflict) != bool(self.update):
+            raise ValueError(f"{self.table.name}: an upsert needs both conflict and update")
+
+    @functools.cached_property
+    def given(self) -> frozenset[str]:
+        """What each row gives."""
+        return frozenset(self.columns)
+
+    def core(self, dialect: Dialect) -> Executable:
+        """The same statement in SQLAlchemy Core (run with rows holding `columns`)."""
+        if not self.conflict:
+            return insert(self.table)
+        upsert: Any = _upsert_module(dialect).insert(self.table)
+        statement: Executable = upsert.on_conflict_do_update(
+            index_elements=list(self.conflict),
+            set_={name: upsert.excluded[name] for name in self.update},
+        )
+        return statement
+
+
+def _upsert_module(dialect: Dialect) -> Any:
+    module = _UPSERT_DIALECTS.get(dialect.name)
+    if module is None:
+        raise NotImplementedError(
+            f"upserts are written for SQLite and PostgreSQL, not {dialect.name}"
+        )
+    return module
 
 
 @dataclass
 class _Queued:
-    rows: dict[Executable, list[dict[str, Any]]]
-    # The rows queued with a `key`, by (statement, key): see `execute_soon`'s `update`.
-    keyed: dict[tuple[Executable, Hashable], dict[str, Any]]
+    rows: dict[BulkInsert, list[dict[str, Any]]]
+    # The rows queued with a `key`, by (statement, key): see `execute_soon`.
+    keyed: dict[tuple[BulkInsert, Hashable], dict[str, Any]]
 
 
 def execute_soon(
-    session: Session,
-    statement: Executable,
-    params: dict[str, Any],
-    *,
-    key: Hashable | None = None,
-    update: tuple[str, ...] = (),
+    session: Session, statement: BulkInsert, params: dict[str, Any], *, key: Hashable | None = None
 ) -> None:
-    """Run `statement` with `params` before the session's next statement or its commit.
+    """Run `statement` with `params` (one value for each of its `columns`) before the
+    session's next statement or its commit.
 
-    For an upsert (`INSERT … ON CONFLICT (key) DO UPDATE SET update = excluded.update`), give
-    the row's conflict `key` and the `update` columns: a second row for the same key, queued
-    before the first was sent, is folded into it (its `update` values replace the first's)
-    instead of being sent as well. Nothing can read the row between the two (any statement
-    sends the queue first), and the result is the same as running both: the row is inserted
-    with the first's values and the second's update, or updated with the second's update.
-    A visitor's page view and its `track()` events often arrive in the same batch; each would
-    otherwise upsert the visitor and the session again.
+    For an upsert, give the row's conflict `key`: a second row for the same key, queued before
+    the first was sent, is folded into it (its `update` values replace the first's) instead of
+    being sent as well. Nothing can read the row between the two (any statement sends the
+    queue first), and the result is the same as running both: the row is inserted with the
+    first's values and the second's update, or updated with the second's update. A visitor's
+    page view and its `track()` events often arrive in the same batch; each would otherwise
+    upsert the visitor and the session again.
     """
+    if params.keys() != statement.given:
+        raise ValueError(
+            f"a row for {statement.table.name} must give exactly {sorted(statement.given)}: "
+            f"missing {sorted(statement.given - params.keys())}, "
+            f"unknown {sorted(params.keys() - statement.given)}"
+        )
     queued: _Queued | None = session.info.get(_QUEUED)
     if queued is None:
         queued = session.info[_QUEUED] = _Queued({}, {})
     if key is not None:
         earlier = queued.keyed.get((statement, key))
         if earlier is not None:
-            for column in update:
+            for column in statement.update:
                 earlier[column] = params[column]
             return
         queued.keyed[statement, key] = params
@@ -69,116 +150,71 @@ def execute_soon(
 def flush_queued(session: Session) -> None:
     """Send the rows `execute_soon` queued on this session (also done automatically)."""
     queued: _Queued | None = session.info.pop(_QUEUED, None)
-    if queued is not None:
-        for statement, rows in queued.rows.items():
-            _execute_many(session, statement, rows)
-
-
-def _execute_many(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
-    """`session.execute(statement, rows)`: the same SQL with the same values, handed to the
-    driver's executemany without SQLAlchemy's per-row work.
-
-    For every row of an executemany SQLAlchemy builds a parameter dictionary from the compiled
-    statement, evaluates the Python-side column defaults and runs each value through its type's
-    bind processor, all in generic code: on the busiest endpoints that cost more than the
-    database's own insert. The statement is compiled once per dialect and shape instead (as
-    SQLAlchemy's cache would), and each row then costs one `itemgetter`, its defaults (called
-    per row, as SQLAlchemy calls them) and its typed columns' own bind processors, the very
-    ones SQLAlchemy would run. Anything the plan does not cover (see `_plan`) takes the
-    ordinary path. Errors are raised as SQLAlchemy's (`exec_driver_sql` wraps them).
-    """
+    if queued is None:
+        return
+    if session.autoflush:  # as `session.execute` does: pending objects go first
+        session.flush()
     connection = session.connection()
-    plan = _plan(statement, connection.dialect, tuple(rows[0]))
-    if plan is not None:
-        try:
-            params = plan.parameters(rows)
-        except KeyError:  # rows of different shapes: let SQLAlchemy say what is missing
-            params = None
-        if params is not None:
-            if session.autoflush:  # as `session.execute` does: pending objects go first
-                session.flush()
-            connection.exec_driver_sql(plan.sql, params)
-            return
-    session.execute(statement, rows)
+    for statement, rows in queued.rows.items():
+        plan = _plan(statement, connection.dialect)
+        # Errors are raised as SQLAlchemy's (`exec_driver_sql` wraps them).
+        connection.exec_driver_sql(plan.sql, plan.parameters(rows))
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """How to send rows of one shape for one statement on one dialect (see `_execute_many`)."""
+    """How to send rows of one `BulkInsert` on one dialect."""
 
     sql: str
-    names: tuple[str, ...]  # the statement's parameters, in its order
-    get: Callable[[dict[str, Any]], Any]  # a row's values, for the names not defaulted
-    defaults: tuple[tuple[int, Callable[[], Any]], ...]  # Python-side defaults, by position
+    columns: tuple[str, ...]
+    defaults: tuple[Callable[[], Any], ...]
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # bind processors, by position
-    positional: bool
+    names: tuple[str, ...] | None  # the parameter names, for a named paramstyle
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
-        names, get, defaults, processors = self.names, self.get, self.defaults, self.processors
+        columns, defaults, processors, names = (
+            self.columns,
+            self.defaults,
+            self.processors,
+            self.names,
+        )
         result: list[Any] = []
         for row in rows:
-            values = list(get(row))
-            for position, default in defaults:  # in increasing order of position
-                values.insert(position, default())
+            values = [row[name] for name in columns]
+            values.extend(default() for default in defaults)
             for position, process in processors:
                 values[position] = process(values[position])
-            result.append(
-                tuple(values) if self.positional else dict(zip(names, values, strict=True))
-            )
+            result.append(tuple(values) if names is None else dict(zip(names, values, strict=True)))
         return result
 
 
-def _constant(value: Any) -> Callable[[], Any]:
-    return lambda: value
-
-
 @functools.lru_cache(maxsize=64)
-def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
-    """The plan for `statement` run with rows having `keys`, or None to leave it to
-    SQLAlchemy: only plain parameters and scalar or zero-argument Python defaults."""
-    if not isinstance(statement, Insert) or dialect.bind_typing is BindTyping.SETINPUTSIZES:
-        return None
-    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
-    if (
-        compiled.effective_returning
-        or compiled.update_prefetch
-        or compiled.escaped_bind_names
-        or compiled.literal_execute_params
-        or compiled.post_compile_params
-    ):
-        return None
-    names = tuple(compiled.positiontup if compiled.positional else compiled.bind_names.values())
-    if len(names) != len(set(names)) or len(names) != len(compiled.binds):
-        return None
-    defaulted: dict[str, Callable[[], Any]] = {}
-    for column in compiled.insert_prefetch:
-        default: Any = column.default
-        if default is not None and default.is_scalar:
-            defaulted[column.key] = _constant(default.arg)
-        elif default is not None and default.is_callable and default.arg is not default._fn:
-            # A function of no arguments, such as `utcnow` (SQLAlchemy wraps it as fn(context)
-            # in `arg`; one that takes the context is left to SQLAlchemy).
-            defaulted[column.key] = default._fn
-        else:
-            return None
-    given = [name for name in names if name not in defaulted]
-    if set(given) != set(keys) or not given:
-        return None
+def _plan(statement: BulkInsert, dialect: Dialect) -> _Plan:
+    """`statement` as SQL for `dialect`, with each column's bind processor."""
+    names = (*statement.columns, *statement.defaults)
+    quote = dialect.identifier_preparer.quote
+    placeholder = _PLACEHOLDERS[dialect.paramstyle]
+    sql = (
+        f"INSERT INTO {quote(statement.table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join(placeholder(i, n) for i, n in enumerate(names, 1))})"
+    )
+    if statement.conflict:
+        _upsert_module(dialect)
+        sql += (
+            f" ON CONFLICT ({', '.join(quote(n) for n in statement.conflict)}) DO UPDATE SET "
+            + ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in statement.update)
+        )
     processors = []
     for position, name in enumerate(names):
-        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        process = statement.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processors.append((position, process))
-    getter = operator.itemgetter(*given)
     return _Plan(
-        sql=compiled.string,
-        names=names,
-        get=getter if len(given) > 1 else lambda row: (getter(row),),
-        defaults=tuple(
-            (position, defaulted[name]) for position, name in enumerate(names) if name in defaulted
-        ),
+        sql=sql,
+        columns=statement.columns,
+        defaults=tuple(statement.defaults.values()),
         processors=tuple(processors),
-        positional=compiled.positional,
+        names=None if dialect.paramstyle in _POSITIONAL else names,
     )
 
 

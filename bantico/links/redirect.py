@@ -12,14 +12,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
+from bantico.db import utcnow
 from bantico.ingest import cache_versions
 from bantico.ingest.fastpath import Delegate, answer_exception, header, respond
 from bantico.ingest.group_commit import TTLCache, group_commit
-from bantico.ingest.queued_writes import execute_soon
+from bantico.ingest.queued_writes import BulkInsert, execute_soon
 from bantico.kit.ids import ALPHABET
 from bantico.links.bots import is_bot
 from bantico.links.models import Link
@@ -34,8 +35,26 @@ LINK_PARAM = "bantico_link"
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "X-Robots-Tag": "noindex"}
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
-# Built once and run with parameters: building `.values(...)` per click costs more than the insert.
-RECORD_CLICK = insert(EVENTS)
+# A click, queued and sent with the batch's other clicks (one executemany).
+RECORD_CLICK = BulkInsert(
+    EVENTS,
+    (
+        "project_id",
+        "name",
+        "click_id",
+        "link_id",
+        "campaign_id",
+        "source",
+        "medium",
+        "content",
+        "lead_id",
+        "url",
+        "referrer",
+        "is_bot",
+        "props",
+    ),
+    defaults={"occurred_at": utcnow, "received_at": utcnow},
+)
 # A browser's Referer can be longer than the column (PostgreSQL refused it with a 500): the
 # click is kept with the referrer cut to the column's length.
 REFERRER_LENGTH: int = EVENTS.c.referrer.type.length  # type: ignore[attr-defined]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Table, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from bantico.db import utcnow
 from bantico.ingest.group_commit import TTLCache
-from bantico.ingest.queued_writes import execute_soon
+from bantico.ingest.queued_writes import BulkInsert, execute_soon
 from bantico.kit.errors import Invalid
 from bantico.kit.schemas import CONTEXT_FIELDS
 from bantico.links.labels import ensure_labels
@@ -52,41 +50,42 @@ TOUCHES: Table = Touch.__table__  # type: ignore[assignment]
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class _Statements:
-    """The ingestion statements, built once per dialect and run with parameters: building a
-    statement with `.values(...)` for every event costs more than running it."""
-
-    see_visitor: Executable
-    see_session: Executable
-    add_touch: Executable
-    insert_event: Executable
-    queue_event: Executable
+# Built once and run with parameters: building `.values(...)` per event costs more than the insert.
+ADD_TOUCH = insert(TOUCHES)
+INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
 
 
-@lru_cache(maxsize=4)
-def _build_statements(dialect_name: str) -> _Statements:
-    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
-    visitor = dialect.insert(VISITORS)
-    visitor = visitor.on_conflict_do_update(
-        index_elements=["project_id", "id"], set_={"last_seen_at": visitor.excluded.last_seen_at}
-    )
-    visit = dialect.insert(SESSIONS)
-    visit = visit.on_conflict_do_update(
-        index_elements=["project_id", "id"], set_={"last_seen_at": visit.excluded.last_seen_at}
-    )
-    return _Statements(
-        see_visitor=visitor,
-        see_session=visit,
-        add_touch=insert(TOUCHES),
-        insert_event=insert(EVENTS).returning(EVENTS.c.id),
-        queue_event=insert(EVENTS),
-    )
-
-
-def _statements(session: Session) -> _Statements:
-    bind = session.bind if isinstance(session.bind, Engine) else session.get_bind()
-    return _build_statements(bind.dialect.name)
+# The writes nothing reads back, queued and sent in batches (see `execute_soon`). A second
+# sighting of a visitor or a session queued in the same batch is folded into the first, so a
+# visitor's events arriving together cost one upsert of the visitor and one of the session.
+SEE_VISITOR = BulkInsert(
+    VISITORS,
+    ("project_id", "id", "first_seen_at", "last_seen_at"),
+    conflict=("project_id", "id"),
+    update=("last_seen_at",),
+)
+SEE_SESSION = BulkInsert(
+    SESSIONS,
+    ("project_id", "id", "visitor_id", "started_at", "last_seen_at", "landing_url", "referrer"),
+    conflict=("project_id", "id"),
+    update=("last_seen_at",),
+)
+QUEUE_EVENT = BulkInsert(
+    EVENTS,
+    (
+        "project_id",
+        "name",
+        "occurred_at",
+        "visitor_id",
+        "session_id",
+        "url",
+        "referrer",
+        "props",
+        "click_id",
+        *CONTEXT_FIELDS,
+    ),
+    defaults={"received_at": utcnow, "is_bot": lambda: False},
+)
 
 
 # Which project each link id belongs to ("" for no link): links never change project.
@@ -117,21 +116,14 @@ def _context_values(context: schemas.Context | None) -> dict[str, str | None]:
     return {name: getattr(context, name) for name in CONTEXT_FIELDS}
 
 
-# What the upserts below change on a conflict: a second sighting queued in the same batch is
-# folded into the first (see `execute_soon`), so a visitor's events arriving together cost one
-# upsert of the visitor and one of the session.
-_SEEN = ("last_seen_at",)
-
-
 def _see_visitor(session: Session, project_id: str, visitor_id: str, now: datetime) -> None:
     """Insert the visitor, or move its `last_seen_at` to now (sent with the session's next
     statement, batched with other visitors)."""
     execute_soon(
         session,
-        _statements(session).see_visitor,
+        SEE_VISITOR,
         {"project_id": project_id, "id": visitor_id, "first_seen_at": now, "last_seen_at": now},
         key=(project_id, visitor_id),
-        update=_SEEN,
     )
 
 
@@ -148,7 +140,7 @@ def _see_session(
     statement, batched with other visits)."""
     execute_soon(
         session,
-        _statements(session).see_session,
+        SEE_SESSION,
         {
             "project_id": project_id,
             "id": session_id,
@@ -159,7 +151,6 @@ def _see_session(
             "referrer": referrer,
         },
         key=(project_id, session_id),
-        update=_SEEN,
     )
 
 
@@ -174,7 +165,7 @@ def _add_touch(
     click_id: str | None = None,
 ) -> None:
     session.execute(
-        _statements(session).add_touch,
+        ADD_TOUCH,
         {
             "project_id": project_id,
             "visitor_id": visitor_id,
@@ -301,7 +292,7 @@ def collect(session: Session, project: Project, data: schemas.CollectIn) -> Reso
     # Nothing needs the new event's id: send it with the batch's other events.
     execute_soon(
         session,
-        _statements(session).queue_event,
+        QUEUE_EVENT,
         _event_values(
             project.id,
             data.name,
@@ -332,7 +323,7 @@ def _insert_event(
     click_id: str | None,
 ) -> int:
     result = session.execute(
-        _statements(session).insert_event,
+        INSERT_EVENT,
         _event_values(
             project_id,
             name,

@@ -1,7 +1,7 @@
-"""The writes `/api/collect` and `/l/{key}` queue with `execute_soon`: sent to the driver's
-executemany by a plan compiled once (`bantico.ingest.queued_writes._execute_many`), they must store
-exactly what `session.execute(statement, rows)` stores; and a visitor or session seen twice
-before the queue is sent is upserted once, with the result of upserting it twice."""
+"""The writes `/api/collect` and `/l/{key}` queue with `execute_soon`: `BulkInsert`s written
+out column by column and sent to the driver's executemany, they must store exactly what the
+same statement in SQLAlchemy Core (`BulkInsert.core`) stores; and a visitor or session seen
+twice before the queue is sent is upserted once, with the result of upserting it twice."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bantico.db import Base, make_sessionmaker
-from bantico.ingest.queued_writes import _plan, execute_soon, flush_queued
+from bantico.ingest.queued_writes import BulkInsert, execute_soon, flush_queued
 from bantico.links.redirect import RECORD_CLICK
 from bantico.projects.models import Project as ProjectRow
 from bantico.tracking import service
@@ -29,10 +29,6 @@ ZERO_MICROSECONDS = datetime(2026, 11, 27, 11, 0, 0, tzinfo=UTC)
 def _raw(session: Session, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     """Rows as the driver returns them (SQLite: the stored text), without SQLAlchemy's types."""
     return [tuple(row) for row in session.execute(text(sql), params)]
-
-
-def _statements(session: Session) -> service._Statements:
-    return service._build_statements(session.get_bind().dialect.name)
 
 
 def _visitor_rows(project_id: str, prefix: str) -> list[dict[str, Any]]:
@@ -114,43 +110,41 @@ def _click_rows(project_id: str, prefix: str) -> list[dict[str, Any]]:
 
 
 CASES = {
-    "visitor": (lambda s: _statements(s).see_visitor, _visitor_rows, "visitors", ()),
-    "session": (lambda s: _statements(s).see_session, _session_rows, "sessions", ()),
-    "event": (lambda s: _statements(s).queue_event, _event_rows, "events", ("received_at",)),
-    "click": (lambda s: RECORD_CLICK, _click_rows, "events", ("occurred_at", "received_at")),
+    "visitor": (service.SEE_VISITOR, _visitor_rows, "visitors", ()),
+    "session": (service.SEE_SESSION, _session_rows, "sessions", ()),
+    "event": (service.QUEUE_EVENT, _event_rows, "events", ("received_at",)),
+    "click": (RECORD_CLICK, _click_rows, "events", ("occurred_at", "received_at")),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_queued_rows_are_stored_exactly_as_session_execute_stores_them(
+def test_queued_rows_are_stored_exactly_as_sqlalchemy_core_stores_them(
     project: Project, engine: Engine, case: str
 ) -> None:
     statement, rows, table, stamped = CASES[case]
     factory = make_sessionmaker(engine)
-    sent: list[tuple[str, bool]] = []
+    sent: list[tuple[str, bool, int]] = []
 
     def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
         if sql.startswith("INSERT"):
-            sent.append((sql, many))
+            sent.append((sql, many, len(params) if many else 1))
 
     started = datetime.now(UTC)
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        with factory() as session:  # through the queue, hence the plan
+        with factory() as session:  # through the queue: the SQL written out
             queued = rows(project.id, "Q_")
-            assert _plan(statement(session), engine.dialect, tuple(queued[0])) is not None
             for row in queued:
-                execute_soon(session, statement(session), row)
+                execute_soon(session, statement, row)
             session.commit()
-        planned = list(sent)
-        sent.clear()
-        with factory() as session:  # what SQLAlchemy itself sends
-            session.execute(statement(session), rows(project.id, "E_"))
+        with factory() as session:  # what SQLAlchemy itself stores
+            session.execute(statement.core(engine.dialect), rows(project.id, "E_"))
             session.commit()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     finished = datetime.now(UTC)
-    assert planned == sent and [many for _, many in sent] == [True]  # one executemany, same SQL
+    # One executemany of every queued row, in the table named.
+    assert sent[0][1:] == (True, len(queued)) and f"INTO {table} " in sent[0][0]
 
     with factory() as session:
         columns = [
@@ -242,7 +236,7 @@ def test_pending_objects_are_flushed_before_queued_rows(engine: Engine) -> None:
         )
         execute_soon(
             session,
-            _statements(session).queue_event,
+            service.QUEUE_EVENT,
             service._event_values(
                 "prj_queued0001", "page_view", T0, None, None, None, None, None, None, None
             ),
@@ -255,19 +249,46 @@ def test_pending_objects_are_flushed_before_queued_rows(engine: Engine) -> None:
         session.commit()
 
 
-def test_what_the_plan_does_not_cover_is_left_to_sqlalchemy(
+def test_a_row_that_does_not_give_exactly_the_columns_is_refused_when_queued(
     project: Project, session: Session
 ) -> None:
-    statements = _statements(session)
-    keys = tuple(_event_rows(project.id, "x")[0])
-    assert _plan(statements.insert_event, session.get_bind().dialect, keys) is None  # RETURNING
     rows = _event_rows(project.id, "x")
-    before = [dict(row) for row in rows]
-    del rows[1]["url"]  # rows of different shapes: SQLAlchemy's own error, nothing stored
+    del rows[1]["url"]
+    rows[0]["colour"] = "red"
+    with pytest.raises(ValueError, match=r"missing \['url'\]"):
+        execute_soon(session, service.QUEUE_EVENT, rows[1])
+    with pytest.raises(ValueError, match=r"unknown \['colour'\]"):
+        execute_soon(session, service.QUEUE_EVENT, rows[0])
+    session.commit()  # nothing was queued
+    assert session.scalars(select(Event).where(Event.project_id == project.id)).all() == []
+
+
+def test_a_column_with_a_python_default_cannot_be_left_out() -> None:
+    """A new column with a Python-side default must be written out or defaulted, or the
+    written-out SQL would leave it NULL where SQLAlchemy would have filled it in."""
+    events = Base.metadata.tables["events"]
+    with pytest.raises(ValueError, match=r"left out \['received_at'\]"):
+        BulkInsert(events, service.QUEUE_EVENT.columns, defaults={"is_bot": lambda: False})
+    with pytest.raises(ValueError, match="unknown columns"):
+        BulkInsert(events, (*RECORD_CLICK.columns, "colour"), defaults=RECORD_CLICK.defaults)
+    with pytest.raises(ValueError, match="conflict and update"):
+        BulkInsert(
+            events,
+            RECORD_CLICK.columns,
+            defaults=RECORD_CLICK.defaults,
+            conflict=("id",),
+            update=("name",),
+        )
+
+
+def test_a_failing_batch_is_raised_as_sqlalchemys_error_and_stores_nothing(
+    project: Project, session: Session
+) -> None:
+    rows = _click_rows(project.id, "dup")
+    rows[1]["click_id"] = rows[0]["click_id"]  # unique: the second row fails
     for row in rows:
-        execute_soon(session, statements.queue_event, row)
-    with pytest.raises(StatementError, match="url"):
+        execute_soon(session, RECORD_CLICK, row)
+    with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
-    assert rows[0] == before[0]  # the plan never writes into the queued rows
     assert session.scalars(select(Event).where(Event.project_id == project.id)).all() == []
