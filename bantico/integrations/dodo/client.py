@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import dodopayments
 from dodopayments import DefaultHttpxClient, DodoPayments
 from dodopayments.types import WebhookEventType
 
+from bantico.integrations.provider import Kind, Probe
 from bantico.integrations.rate_limit import LimitedTransport, RateLimiter
 from bantico.kit.errors import BanticoError
 
@@ -26,7 +27,6 @@ MONEY_EVENT_PREFIXES = ("payment.", "refund.", "dispute.", "subscription.")
 WEBHOOK_EVENT_TYPES = sorted(
     t for t in get_args(WebhookEventType) if t.startswith(MONEY_EVENT_PREFIXES)
 )
-Kind = Literal["payments", "refunds", "disputes"]
 KINDS: tuple[Kind, ...] = ("payments", "refunds", "disputes")
 
 
@@ -53,9 +53,6 @@ class DodoFailed(BanticoError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-
-
-Probe = Literal["accepted", "rejected", "unverified"]
 
 
 @dataclass(frozen=True)

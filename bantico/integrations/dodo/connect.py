@@ -14,9 +14,10 @@ from bantico.config import Settings
 from bantico.db import utcnow
 from bantico.integrations.dodo import failures
 from bantico.integrations.dodo.client import DodoClient
-from bantico.integrations.dodo.endpoint import Registration, register, webhook_url
+from bantico.integrations.dodo.endpoint import register, webhook_url
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.integrations.dodo.progress import sync_status
+from bantico.integrations.provider import Registration
 from bantico.integrations.rate_limit import Budget, RateLimiter, bucket_key
 from bantico.kit.crypto import decrypt, encrypt
 from bantico.kit.errors import BanticoError, Invalid, NotFound

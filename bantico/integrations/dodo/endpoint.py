@@ -5,7 +5,6 @@ it was deleted) without the merchant reconnecting."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from bantico.config import Settings
 from bantico.integrations.dodo.client import (
@@ -15,6 +14,7 @@ from bantico.integrations.dodo.client import (
     DodoRejected,
     DodoUnavailable,
 )
+from bantico.integrations.provider import Registration
 
 log = logging.getLogger("bantico.dodo")
 
@@ -26,17 +26,6 @@ READ_ONLY = (
     "the API key is read-only: Dodo refused to create a webhook endpoint, so payments arrive "
     "by polling. Paste a key with write access to get instant webhooks."
 )
-
-
-@dataclass(frozen=True)
-class Registration:
-    """What the integration should record about its endpoint."""
-
-    state: str  # "registered" or "polling_only"
-    reason: str | None = None
-    endpoint_id: str | None = None
-    url: str | None = None
-    secret: str | None = None  # only when it changed
 
 
 def webhook_url(settings: Settings, project_id: str) -> str | None:

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.db import session_scope, utcnow
 from bantico.integrations.dodo import payloads, webhooks
-from bantico.integrations.dodo.client import DodoClient, Kind
+from bantico.integrations.dodo.client import DodoClient
 from bantico.integrations.dodo.models import WebhookMessage
+from bantico.integrations.provider import Kind
 from bantico.payments import rules
 from bantico.payments import service as payments
 from bantico.payments.models import Dispute, Payment, Refund

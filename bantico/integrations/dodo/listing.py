@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bantico.integrations.dodo import payloads
-from bantico.integrations.dodo.client import PAGE_SIZE, DodoClient, DodoFailed, Kind
+from bantico.integrations.dodo.client import PAGE_SIZE, DodoClient, DodoFailed
 from bantico.integrations.dodo.sync_state import Listing, SyncState
+from bantico.integrations.provider import Kind
 from bantico.kit.errors import BanticoError
 
 MIN_WINDOW = timedelta(seconds=2)
@@ -66,9 +67,8 @@ def store_page(
     ids = [str(i.get(ID_FIELD[kind])) for i in items]
     known = _known(session, kind, project_id, ids)
     result = Stored(seen=len(items))
-    parse = {"payments": payloads.payment, "refunds": payloads.refund}.get(kind, payloads.dispute)
     for item, object_id in zip(items, ids, strict=True):
-        record = parse(item, mode)
+        record = payloads.parse(kind, item, mode)
         if known.get(object_id) == tuple(getattr(record, name) for name in COMPARED[kind]):
             continue
         payloads.store(session, kind, project_id, mode, item, via="sync")

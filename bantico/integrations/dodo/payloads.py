@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bantico.integrations.dodo.client import Kind
+from bantico.integrations.provider import Incomplete, Kind
 from bantico.kit.errors import BanticoError
 from bantico.kit.money import MAX_AMOUNT, is_currency, parse_amount
 from bantico.payments import service as payments
@@ -24,19 +24,6 @@ PROVIDER = "dodo"
 class MalformedPayload(BanticoError):
     status_code = 400
     code = "malformed"
-
-
-class Incomplete(Exception):
-    """The payload names an object but lacks fields Bantico needs: read it from Dodo by id.
-    Dodo's local-testing example payloads carry little more than an id (docs/dodo.md §7)."""
-
-    def __init__(self, kind: str, object_id: str, missing: list[str]) -> None:
-        super().__init__(f"{kind} {object_id} arrived without {', '.join(missing)}")
-        self.kind, self.object_id, self.missing = kind, object_id, missing
-
-    @property
-    def fetch(self) -> str:
-        return f"{self.kind}:{self.object_id}"
 
 
 def _require(data: dict[str, Any], kind: str, object_id: str, *keys: str) -> None:
@@ -215,12 +202,22 @@ def fetch_target(fetch: str) -> tuple[Kind, str]:
     return kind, object_id
 
 
+def parse(kind: Kind, data: dict[str, Any], mode: str) -> PaymentIn | RefundIn | DisputeIn:
+    """One object of Dodo's API (a list item or a full read) as its record."""
+    if kind == "payments":
+        return payment(data, mode)
+    if kind == "refunds":
+        return refund(data, mode)
+    return dispute(data, mode)
+
+
 def store(
     session: Session, kind: Kind, project_id: str, mode: str, data: dict[str, Any], via: str
 ) -> Payment | Refund | Dispute:
     """Store one object of Dodo's API (a list item or a full read) as its record."""
-    if kind == "payments":
-        return payments.store_payment(session, project_id, payment(data, mode), via=via)
-    if kind == "refunds":
-        return payments.store_refund(session, project_id, refund(data, mode))
-    return payments.store_dispute(session, project_id, dispute(data, mode))
+    record = parse(kind, data, mode)
+    if isinstance(record, PaymentIn):
+        return payments.store_payment(session, project_id, record, via=via)
+    if isinstance(record, RefundIn):
+        return payments.store_refund(session, project_id, record)
+    return payments.store_dispute(session, project_id, record)

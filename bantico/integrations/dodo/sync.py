@@ -32,18 +32,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.config import Settings
 from bantico.db import session_scope, utcnow
-from bantico.integrations.dodo import endpoint, followups, payloads
-from bantico.integrations.dodo.client import (
-    KINDS,
-    DodoClient,
-    DodoRejected,
-    DodoUnavailable,
-    Kind,
-)
+from bantico.integrations import provider
+from bantico.integrations.dodo import endpoint, followups
+from bantico.integrations.dodo.client import KINDS, DodoClient, DodoRejected, DodoUnavailable
 from bantico.integrations.dodo.connect import apply_registration, client_for, get_integration
 from bantico.integrations.dodo.listing import ID_FIELD, Stored, list_windows, store_page
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.integrations.dodo.sync_state import Job, Listing, SyncState, Window
+from bantico.integrations.provider import Kind
 from bantico.kit.errors import BanticoError
 
 log = logging.getLogger("bantico.dodo")
@@ -144,7 +140,7 @@ class Pass:
             yield
         except DodoRejected:
             raise
-        except (BanticoError, payloads.Incomplete) as error:
+        except (BanticoError, provider.Incomplete) as error:
             message = str(getattr(error, "message", error))
             self.state.errors[name] = self.report.errors[name] = message
             log.warning("dodo.sync.step_failed", extra={"step": name, "error": message})
@@ -233,7 +229,7 @@ def _keep_endpoint(p: Pass, force: bool) -> None:
     with session_scope(p.factory) as session:
         integration = get_integration(session, p.project_id)
         checked = integration.webhook_checked_at
-        current = endpoint.Registration(
+        current = provider.Registration(
             integration.webhook_state,
             integration.webhook_reason,
             integration.webhook_endpoint_id,

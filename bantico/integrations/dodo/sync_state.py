@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bantico.integrations.dodo.client import KINDS, Kind
+from bantico.integrations.dodo.client import KINDS
+from bantico.integrations.provider import Kind
 
 JOB_ORDER = ("range", "backfill", "sweep")
 

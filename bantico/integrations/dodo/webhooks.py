@@ -19,14 +19,13 @@ from standardwebhooks.webhooks import Webhook
 
 from bantico.config import Settings
 from bantico.db import insert_ignoring_conflicts, utcnow
+from bantico.integrations import provider
 from bantico.integrations.dodo import failures, payloads
-from bantico.integrations.dodo.client import Kind
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.integrations.provider import Kind
 from bantico.kit import strict_input
 from bantico.kit.crypto import decrypt
 from bantico.kit.errors import BanticoError, NotFound, Unauthorized
-from bantico.payments import service as payments
-from bantico.payments.models import Payment
 
 log = logging.getLogger("bantico.dodo")
 PROVIDER = "dodo"
@@ -68,33 +67,45 @@ _PAYMENT_STATUS = {
 def handle(
     session: Session, project_id: str, mode: str, event_type: str, data: dict[str, Any]
 ) -> str:
-    """Apply one event. Branch on the raw `type` string: the SDK parses unknown types as the
-    wrong class (docs/dodo.md §5). Every branch is idempotent. Raises `payloads.Incomplete` when
-    the payload lacks what Bantico needs: the caller acknowledges it and reads the object."""
+    """Apply one event. Raises `Incomplete` when the payload lacks what Bantico needs: the
+    caller acknowledges it and reads the object."""
+    return provider.apply(session, project_id, PROVIDER, to_event(event_type, data, mode))
+
+
+def to_event(event_type: str, data: dict[str, Any], mode: str) -> provider.Event:
+    """One event's `data` as Bantico's records. Branch on the raw `type` string: the SDK
+    parses unknown types as the wrong class (docs/dodo.md §5)."""
     if event_type.startswith("payment."):
         implied = _PAYMENT_STATUS.get(event_type)
         record = payloads.payment(data, mode, status=implied)
         _agrees(record.status, implied, "payment", record.provider_payment_id)
-        payment = payments.store_payment(session, project_id, record, via="webhook")
-        return f"payment {payment.provider_payment_id} stored ({payment.status})"
+        return provider.Event(event_type, (record,))
     if event_type.startswith("refund."):
         implied = event_type.removeprefix("refund.")
-        record_refund = payloads.refund(data, mode, status=implied)
-        _agrees(record_refund.status, implied, "refund", record_refund.provider_refund_id)
-        refund = payments.store_refund(session, project_id, record_refund)
-        if refund.amount is None and refund.is_partial and refund.status == "succeeded":
-            # A partial refund without its amount: kept, and read by id for the amount.
-            raise payloads.Incomplete("refund", refund.provider_refund_id, ["amount"])
-        return f"refund {refund.provider_refund_id} of {refund.provider_payment_id} stored"
+        refund = payloads.refund(data, mode, status=implied)
+        _agrees(refund.status, implied, "refund", refund.provider_refund_id)
+        return provider.Event(event_type, (refund,))
     if event_type.startswith("dispute."):
         implied = "dispute_" + event_type.removeprefix("dispute.")
-        record_dispute = payloads.dispute(data, mode, status=implied)
-        _agrees(record_dispute.status, implied, "dispute", record_dispute.provider_dispute_id)
-        dispute = payments.store_dispute(session, project_id, record_dispute)
-        return f"dispute {dispute.provider_dispute_id} is {dispute.status}"
+        dispute = payloads.dispute(data, mode, status=implied)
+        _agrees(dispute.status, implied, "dispute", dispute.provider_dispute_id)
+        return provider.Event(event_type, (dispute,))
     if event_type.startswith("subscription."):
-        return _subscription(session, project_id, event_type, data)
-    return "acknowledged; Bantico does not use this event type"
+        # A renewal's money arrives as its own `payment.succeeded`; `subscription.renewed`
+        # names that payment, so one whose payment event was missed is read by id
+        # (docs/dodo.md §6).
+        payment_id = data.get("payment_id")
+        subscription_id = data.get("subscription_id")
+        return provider.Event(
+            event_type,
+            (
+                provider.Renewal(
+                    subscription_id if isinstance(subscription_id, str) else None,
+                    payment_id if isinstance(payment_id, str) and payment_id else None,
+                ),
+            ),
+        )
+    return provider.Event(event_type, ())
 
 
 def _agrees(status: str, implied: str | None, kind: str, object_id: str) -> None:
@@ -102,25 +113,7 @@ def _agrees(status: str, implied: str | None, kind: str, object_id: str) -> None
     type (docs/dodo.md §2), and published examples disagree outright. Rather than guess, read
     the object from Dodo; its answer is stored."""
     if implied is not None and status != implied:
-        raise payloads.Incomplete(kind, object_id, [f"a {implied} status (it says {status})"])
-
-
-def _subscription(session: Session, project_id: str, event_type: str, data: dict[str, Any]) -> str:
-    """A renewal's money arrives as its own `payment.succeeded`; `subscription.renewed` names
-    that payment, so one whose payment event was missed is read by id (docs/dodo.md §6)."""
-    payment_id = data.get("payment_id")
-    if isinstance(payment_id, str) and payment_id:
-        known = session.execute(
-            select(Payment.id).where(
-                Payment.project_id == project_id,
-                Payment.provider == PROVIDER,
-                Payment.provider_payment_id == payment_id,
-            )
-        ).scalar_one_or_none()
-        if known is None:
-            raise payloads.Incomplete("payment", payment_id, ["its payment event"])
-        return f"{event_type}: payment {payment_id} already stored"
-    return f"{event_type} acknowledged; the money moves with its payment events"
+        raise provider.Incomplete(kind, object_id, [f"a {implied} status (it says {status})"])
 
 
 def receive(
@@ -219,7 +212,7 @@ def process(
     try:
         with session.begin_nested():
             outcome = handle(session, message.project_id, message.mode, event_type, data)
-    except payloads.Incomplete as missing:
+    except provider.Incomplete as missing:
         message.pending_fetch, message.last_error = missing.fetch, None
         message.outcome = f"waiting for Dodo: {missing}; reading it by id"[:200]
         log.info("dodo.webhook.incomplete", extra={"webhook_id": message.webhook_id})
@@ -256,7 +249,7 @@ def complete(
             stored = payloads.store(
                 session, kind, message.project_id, message.mode, data, via="webhook"
             )
-    except (BanticoError, payloads.Incomplete) as error:
+    except (BanticoError, provider.Incomplete) as error:
         message.last_error = str(getattr(error, "message", error))
         return
     message.handled_at, message.pending_fetch, message.last_error = utcnow(), None, None
