@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bantico.attribution.models import Attribution
 from bantico.config import Settings
 from bantico.db import utcnow
+from bantico.integrations.connections import default_mode
 from bantico.integrations.dodo.connect import client_for
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.kit.errors import BanticoError
@@ -320,8 +321,7 @@ def run(
     mode: str | None = None,
     probe: bool = True,
 ) -> dict[str, Any]:
-    integration = session.get(DodoIntegration, project_id)
-    chosen = mode or (integration.mode if integration else "live")
+    chosen = mode or default_mode(session, project_id)
     ctx = Context(session, settings, project_id, chosen, utcnow(), probe)
     checks = [check(ctx) for check in CHECKS]
     worst = (

@@ -163,54 +163,54 @@ def _payment_of(
     ).scalar_one_or_none()
 
 
-def store_refund(session: Session, project_id: str, data: RefundIn) -> Refund:
-    values = _fields(data)
+def _locked_row(
+    session: Session, project_id: str, model: Any, id_column: Any, values: dict[str, Any]
+) -> Any:
+    """The row of `model` for `values` (inserted when new), locked for this transaction, so
+    that concurrent deliveries of the same object apply one after the other."""
     session.execute(
-        insert_ignoring_conflicts(session, Refund).values(project_id=project_id, **values)
+        insert_ignoring_conflicts(session, model).values(project_id=project_id, **values)
     )
-    refund = session.execute(
-        select(Refund)
+    return session.execute(
+        select(model)
         .where(
-            Refund.project_id == project_id,
-            Refund.provider == data.provider,
-            Refund.provider_refund_id == data.provider_refund_id,
+            model.project_id == project_id,
+            model.provider == values["provider"],
+            id_column == values[id_column.key],
         )
         .with_for_update()
     ).scalar_one()
+
+
+def _settle_payment_of(session: Session, project_id: str, provider: str, payment_id: str) -> None:
+    session.flush()
+    payment = _payment_of(session, project_id, provider, payment_id)
+    if payment is not None:
+        settle(session, payment)
+
+
+def store_refund(session: Session, project_id: str, data: RefundIn) -> Refund:
+    values = _fields(data)
+    refund: Refund = _locked_row(session, project_id, Refund, Refund.provider_refund_id, values)
     values["status"] = rules.refund_status(refund.status, data.status)
     for name, value in values.items():
         setattr(refund, name, value)
-    session.flush()
-    payment = _payment_of(session, project_id, data.provider, data.provider_payment_id)
-    if payment is not None:
-        settle(session, payment)
+    _settle_payment_of(session, project_id, data.provider, data.provider_payment_id)
     return refund
 
 
 def store_dispute(session: Session, project_id: str, data: DisputeIn) -> Dispute:
     values = _fields(data)
-    session.execute(
-        insert_ignoring_conflicts(session, Dispute).values(project_id=project_id, **values)
+    dispute: Dispute = _locked_row(
+        session, project_id, Dispute, Dispute.provider_dispute_id, values
     )
-    dispute = session.execute(
-        select(Dispute)
-        .where(
-            Dispute.project_id == project_id,
-            Dispute.provider == data.provider,
-            Dispute.provider_dispute_id == data.provider_dispute_id,
-        )
-        .with_for_update()
-    ).scalar_one()
     if not rules.dispute_moves(dispute.stage, dispute.status, data.stage, data.status):
         values.pop("status")
         values.pop("stage", None)
     for name, value in values.items():
         setattr(dispute, name, value)
     dispute.subtracted = rules.dispute_rule(dispute.status).subtracts
-    session.flush()
-    payment = _payment_of(session, project_id, data.provider, data.provider_payment_id)
-    if payment is not None:
-        settle(session, payment)
+    _settle_payment_of(session, project_id, data.provider, data.provider_payment_id)
     return dispute
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bantico.attribution.models import Credit
-from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
+from bantico.reports.revenue import credited_revenue
 from bantico.reports.traffic import Counts, traffic
 
 
@@ -47,29 +46,7 @@ def _traffic(session: Session, filters: Filters, dimension: str) -> dict[str | N
 
 def _revenue(session: Session, filters: Filters, dimension: str) -> list[tuple[Any, ...]]:
     column = getattr(Credit, COLUMNS[dimension])
-    currency = func.coalesce(Payment.settlement_currency, Payment.currency)
-    settled = func.coalesce(Payment.settlement_amount, Payment.total_amount)
-    return list(
-        session.execute(
-            select(
-                column,
-                currency,
-                func.sum(Credit.weight),
-                func.sum(Credit.weight * settled),
-                func.sum(Credit.weight * Payment.refunded_settlement),
-            )
-            .join(Payment, Payment.id == Credit.payment_id)
-            .where(
-                Credit.project_id == filters.project_id,
-                Credit.model == filters.model,
-                Payment.mode == filters.mode,
-                Payment.counts_as_revenue.is_(True),
-                Payment.created_at >= filters.since,
-                Payment.created_at < filters.until,
-            )
-            .group_by(column, currency)
-        ).all()
-    )
+    return [tuple(row) for row in session.execute(credited_revenue(filters, column))]
 
 
 def attribution_report(session: Session, filters: Filters, dimension: str) -> Report:

@@ -20,6 +20,15 @@ from bantico.reports.rollup import watermark
 from bantico.tracking.models import Event
 
 STEPS = (*FUNNEL_EVENTS, "payment_completed")
+# Each step in words, for people.
+STEP_LABELS = {
+    "link_clicked": "Clicked a link",
+    "page_view": "Viewed a page",
+    "pricing_view": "Viewed pricing",
+    "signup_started": "Started signing up",
+    "signup_completed": "Signed up",
+    "payment_completed": "Paid",
+}
 
 
 @dataclass(frozen=True)

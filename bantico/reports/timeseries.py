@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Text, func, literal, select
+from sqlalchemy import Integer, Text, func, literal
 from sqlalchemy.orm import Session
 
 from bantico.attribution.models import Credit
 from bantico.payments.models import Payment
 from bantico.reports.filters import COLUMNS, Filters
+from bantico.reports.revenue import credited_revenue
 from bantico.reports.traffic import traffic
 
 Interval = Literal["day", "week", "month"]
@@ -94,27 +95,7 @@ def timeseries(
         points[key].clicks, points[key].visitors = counts.clicks, counts.visitors
 
     pay_bucket = bucket_sql(session, Payment.created_at, interval)
-    settled = func.coalesce(Payment.settlement_amount, Payment.total_amount)
-    currency = func.coalesce(Payment.settlement_currency, Payment.currency)
-    query = (
-        select(
-            pay_bucket,
-            currency,
-            func.sum(Credit.weight),
-            func.sum(Credit.weight * settled),
-            func.sum(Credit.weight * Payment.refunded_settlement),
-        )
-        .join(Payment, Payment.id == Credit.payment_id)
-        .where(
-            Credit.project_id == filters.project_id,
-            Credit.model == filters.model,
-            Payment.mode == filters.mode,
-            Payment.counts_as_revenue.is_(True),
-            Payment.created_at >= filters.since,
-            Payment.created_at < filters.until,
-        )
-        .group_by(pay_bucket, currency)
-    )
+    query = credited_revenue(filters, pay_bucket)
     if dimension is not None:
         query = query.where(getattr(Credit, COLUMNS[dimension]) == value)
     for key, cur, payments, gross, refunded in session.execute(query):

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.forms import Checked, FormData
 from bantico.dashboard.render import flash, project_url, redirect, render
-from bantico.dashboard.routes.payments import method_label, project_mode
+from bantico.dashboard.routes.payments import method_label
 from bantico.deps import SessionDep, SettingsDep, public_base_url
+from bantico.integrations.connections import default_mode
 from bantico.kit.errors import Conflict, NotFound
 from bantico.kit.money import format_amount
 from bantico.links import schemas, service
 from bantico.links.models import Link
+from bantico.reports import funnel as funnel_steps
 from bantico.reports import payments as queries
 from bantico.reports.attribution import Row, attribution_report
 from bantico.reports.filters import Filters, make_filters
@@ -36,14 +38,8 @@ CONTEXT_FIELDS = ("campaign_id", "source", "medium", "content", "lead_id")
 PERIODS = (7, 30, 90, 365)
 DEFAULT_DAYS = 90
 LINK_PAYMENTS = 25
-STEP_LABELS = {
-    "link_clicked": "Clicked the link",
-    "page_view": "Viewed a page",
-    "pricing_view": "Viewed pricing",
-    "signup_started": "Started signing up",
-    "signup_completed": "Signed up",
-    "payment_completed": "Paid",
-}
+# On a link's own page the first step is that link.
+STEP_LABELS = {**funnel_steps.STEP_LABELS, "link_clicked": "Clicked the link"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ def read_period(request: Request, session: Session, project_id: str) -> Period:
     mode = request.query_params.get("mode", "")
     days = request.query_params.get("days", "")
     return Period(
-        mode if mode in ("live", "test") else project_mode(session, project_id),
+        mode if mode in ("live", "test") else default_mode(session, project_id),
         int(days) if days.isdigit() and int(days) in PERIODS else DEFAULT_DAYS,
     )
 

@@ -20,7 +20,7 @@ from bantico.attribution.explain import METHODS
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
 from bantico.deps import SessionDep
-from bantico.integrations.dodo.models import DodoIntegration
+from bantico.integrations.connections import default_mode
 from bantico.kit.errors import NotFound
 from bantico.links.models import Link
 from bantico.payments import schemas
@@ -39,12 +39,6 @@ STEP_LABELS = {
     "result": "Result",
 }
 RESULT_LABELS = {"found": "found", "empty": "nothing there", "none": "not attributed"}
-
-
-def project_mode(session: Session, project_id: str) -> str:
-    """The mode pages show first: the Dodo connection's (test or live), else live."""
-    integration = session.get(DodoIntegration, project_id)
-    return integration.mode if integration is not None else "live"
 
 
 def links_by_id(session: Session, project_id: str, ids: Iterable[str | None]) -> dict[str, Link]:
@@ -115,7 +109,7 @@ def payments_page(request: Request, scope: ProjectContext, session: SessionDep) 
     """Payments newest first, filtered by mode, dates, attribution and link, one page at a
     time."""
     project = scope.project
-    filters = read_filters(request, project_mode(session, project.id))
+    filters = read_filters(request, default_mode(session, project.id))
     cursor = request.query_params.get("cursor", "")
     link = None
     if filters.values["link"]:

@@ -12,17 +12,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.orm import Session
 
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
 from bantico.deps import SessionDep
+from bantico.integrations.connections import default_mode
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.kit.money import exponent
 from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import EARLIEST, LATEST, Filters, make_filters
-from bantico.reports.funnel import funnel
+from bantico.reports.funnel import STEP_LABELS, funnel
 from bantico.reports.timeseries import timeseries
 
 router = APIRouter(include_in_schema=False)
@@ -39,14 +39,6 @@ MODELS = {"last_touch": "Last touch", "first_touch": "First touch", "linear": "L
 MODES = {"live": "Live", "test": "Test"}
 RANGES = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "custom": "Custom dates"}
 INTERVALS = {"day": "Day", "week": "Week", "month": "Month"}
-STEP_LABELS = {
-    "link_clicked": "Clicked a link",
-    "page_view": "Viewed a page",
-    "pricing_view": "Viewed pricing",
-    "signup_started": "Started signing up",
-    "signup_completed": "Signed up",
-    "payment_completed": "Paid",
-}
 MAX_DAYS = 3 * 366
 
 
@@ -114,11 +106,6 @@ def _day(raw: str, name: str, errors: dict[str, str]) -> date | None:
     return day
 
 
-def _default_mode(session: Session, project_id: str) -> str:
-    integration = session.get(DodoIntegration, project_id)
-    return integration.mode if integration is not None else "live"
-
-
 def read_view(request: Request, scope: ProjectContext, session: SessionDep) -> ReportView:
     query = request.query_params
     today = datetime.now(UTC).date()
@@ -143,7 +130,7 @@ def read_view(request: Request, scope: ProjectContext, session: SessionDep) -> R
     return ReportView(
         group_by=_choice(query.get("groupBy"), DIMENSIONS, "campaign"),
         model=_choice(query.get("model"), MODELS, "last_touch"),
-        mode=_choice(query.get("mode"), MODES, "") or _default_mode(session, scope.project.id),
+        mode=_choice(query.get("mode"), MODES, "") or default_mode(session, scope.project.id),
         range=chosen,
         start=start,
         end=end,
