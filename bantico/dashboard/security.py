@@ -9,13 +9,12 @@ forge it. `csrf_protect` is attached to every dashboard router when the app incl
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
+from itsdangerous import Signer
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,9 +64,12 @@ def clear_cookie(response: Response, request: Request, name: str) -> None:
     response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=is_https(request))
 
 
-def _digest(key: str) -> str:
-    mac = hmac.new(key.encode(), b"bantico.dashboard.csrf.v1", hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+def _signer(key: str) -> Signer:
+    """Signs with the browser's secret: a token is good for that browser only."""
+    return Signer(key, salt="bantico.dashboard.csrf.v1", digest_method=hashlib.sha256)
+
+
+_FORMS = b"forms"
 
 
 def browser_key(request: Request) -> str | None:
@@ -81,7 +83,7 @@ def csrf_token(request: Request) -> str:
     key = browser_key(request)
     if key is None:
         key = request.state.browser_key = request.state.new_anon_cookie = secrets.token_urlsafe(32)
-    return _digest(key)
+    return _signer(key).get_signature(_FORMS).decode()
 
 
 def issue_anon_cookie(request: Request, response: Response) -> None:
@@ -121,7 +123,7 @@ async def csrf_protect(request: Request) -> None:
         return
     sent = request.headers.get(CSRF_HEADER) or (await read_form(request)).get(CSRF_FIELD)
     key = request.cookies.get(SESSION_COOKIE) or request.cookies.get(ANON_COOKIE)
-    if not key or not sent or not hmac.compare_digest(sent.encode(), _digest(key).encode()):
+    if not key or not sent or not _signer(key).verify_signature(_FORMS, sent.encode()):
         raise CsrfRejected
 
 
