@@ -72,11 +72,6 @@ def connect_with(bantico: Bantico, project: Any, key: str) -> dict[str, Any]:
 
 
 def one_pass(bantico: Bantico, project: Any, **kwargs: Any) -> SyncReport:
-    """One reconciliation pass, without waiting between retries."""
-    return run_sync(
-        bantico.app.state.sessionmaker,
-        bantico.settings,
-        project.id,
-        sleep=lambda _s: None,
-        **kwargs,
-    )
+    """One reconciliation pass, without waiting between retries (unless given a `sleep`)."""
+    kwargs.setdefault("sleep", lambda _s: None)
+    return run_sync(bantico.app.state.sessionmaker, bantico.settings, project.id, **kwargs)

@@ -59,9 +59,10 @@ def test_connect_backfills_and_status_tells_how_far(
     status = run("dodo", "status", "--project", project.id)
     assert "backfill    complete" in status and "5000 requests a minute" in status
 
-    emulator.state.faults.inject(500, count=1000, path="/refunds", method="GET")
+    # A 4xx answer is not retried (the back-off of 5xx answers is tested with the pass itself).
+    emulator.state.faults.inject(400, count=1000, path="/refunds", method="GET")
     out = run("dodo", "sync", "--project", project.id, "--since", "30d")
-    assert "refunds: Dodo failed to list refunds (500)" in out
+    assert "refunds: Dodo answered 400 to list refunds" in out
     status = run("dodo", "status", "--project", project.id)
-    assert "error       refunds: Dodo failed to list refunds (500)" in status
+    assert "error       refunds: Dodo answered 400 to list refunds" in status
     assert "every webhook delivery was handled" in run("dodo", "inbox", "--project", project.id)

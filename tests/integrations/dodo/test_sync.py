@@ -165,3 +165,18 @@ def test_sync_endpoint_and_errors(
         "/api/v1/integrations/dodo/sync", headers=project.headers, json={"since": "yesterday"}
     )
     assert bad.status_code == 422
+
+
+def test_a_list_that_keeps_failing_is_retried_then_named_and_the_others_go_on(
+    bantico: Bantico, project: Project, emulator: RunningEmulator, session: Session
+) -> None:
+    now = datetime.now(UTC)
+    made = billing.create_payments(emulator.state, 3, start=now - timedelta(days=3), end=now)
+    connect_with(bantico, project, TEST_KEY)
+    emulator.state.faults.inject(500, count=1000, path="/refunds", method="GET")
+    waits: list[float] = []
+    report = one_pass(bantico, project, sleep=waits.append)
+    assert report.errors == {"refunds": "Dodo failed to list refunds (500)"}
+    # Four retries with a growing back-off, then the list is named and skipped.
+    assert report.retries == len(waits) == 4 and waits == sorted(waits) and waits[0] < waits[-1]
+    assert {p.provider_payment_id for p in payments(session)} == {p.payment_id for p in made}
