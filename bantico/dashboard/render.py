@@ -4,10 +4,6 @@ the navigation and the flash messages — and sets the cookies that go with them
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
@@ -84,38 +81,41 @@ env.globals.update(static=static_url, project_url=project_url, nav_items=NAV, ve
 # Flash messages travel to the next page in a cookie, signed so nothing else can plant one.
 
 
-def _flash_key(request: Request) -> bytes:
+FLASH_SECONDS = 300
+
+
+def _flashes(request: Request) -> URLSafeTimedSerializer:
     secret: str | None = request.app.state.settings.secret_key
     if not secret:
         state = request.app.state
         secret = getattr(state, "dashboard_flash_key", None) or secrets.token_urlsafe(32)
         state.dashboard_flash_key = secret
-    return hashlib.sha256(b"bantico.dashboard.flash:" + secret.encode()).digest()
-
-
-def _sign(request: Request, payload: str) -> str:
-    mac = hmac.new(_flash_key(request), payload.encode(), hashlib.sha256).hexdigest()
-    return f"{payload}.{mac}"
+    return URLSafeTimedSerializer(secret, salt="bantico.dashboard.flash")
 
 
 def flash(request: Request, response: Response, message: str, level: str = "success") -> None:
     """Show `message` on the next page this browser renders (level: success, info, error)."""
     messages = [*_read_flashes(request), [level, message]][-5:]
-    payload = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
-    set_cookie(response, request, FLASH_COOKIE, _sign(request, payload), max_age=300)
+    value = _flashes(request).dumps(messages)
+    set_cookie(response, request, FLASH_COOKIE, value, max_age=FLASH_SECONDS)
     request.state.flash_pending = True
 
 
 def _read_flashes(request: Request) -> list[list[str]]:
-    raw = request.cookies.get(FLASH_COOKIE, "")
-    payload = raw.rpartition(".")[0]
-    if not payload or not hmac.compare_digest(_sign(request, payload), raw):
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
         return []
     try:
-        messages = json.loads(base64.urlsafe_b64decode(payload))
-    except ValueError:
+        messages = _flashes(request).loads(raw, max_age=FLASH_SECONDS)
+    except BadData:  # tampered, expired, or from another key
         return []
-    return [m for m in messages if isinstance(m, list) and len(m) == 2]
+    if not isinstance(messages, list):
+        return []
+    return [
+        m
+        for m in messages
+        if isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m)
+    ]
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from bantico.dashboard.render import html_attrs
+from bantico.dashboard.render import FLASH_COOKIE, html_attrs
 from bantico.dashboard.security import CONTENT_SECURITY_POLICY
 from tests.conftest import Project
 from tests.dashboard.conftest import csrf_of, post_form
@@ -128,3 +129,18 @@ def test_a_form_with_too_many_fields_is_refused(signed_in: TestClient, project: 
     response = signed_in.post(page, data={"csrf_token": token, **fields})
     assert response.status_code == 400
     assert "more than 200 fields" in response.text
+
+
+def test_only_flash_messages_signed_by_this_server_are_shown(
+    signed_in: TestClient, project: Project
+) -> None:
+    page = f"/app/p/{project.id}/links"
+    settings = signed_in.app.state.settings  # type: ignore[attr-defined]
+    ours = URLSafeTimedSerializer(settings.secret_key, salt="bantico.dashboard.flash")
+    theirs = URLSafeTimedSerializer("someone-else's-key", salt="bantico.dashboard.flash")
+    message = [["error", "Planted by a neighbour"]]
+    for forged in (theirs.dumps(message), ours.dumps(message) + "x", "not-even-signed"):
+        signed_in.cookies.set(FLASH_COOKIE, forged)
+        assert "Planted by a neighbour" not in signed_in.get(page).text
+    signed_in.cookies.set(FLASH_COOKIE, ours.dumps(message))
+    assert "Planted by a neighbour" in signed_in.get(page).text
