@@ -12,7 +12,6 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadData, URLSafeTimedSerializer
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sa_inspect
 
@@ -23,6 +22,7 @@ from bantico.dashboard.security import (
     issue_anon_cookie,
     set_cookie,
 )
+from bantico.kit.html import templates
 
 FLASH_COOKIE = "bantico_flash"
 PROJECT_COOKIE = "bantico_project"  # the last project opened, for /app
@@ -68,12 +68,7 @@ def html_attrs(attrs: dict[str, Any]) -> Markup:
     return Markup("".join(f" {part}" for part in parts))
 
 
-env = Environment(
-    loader=PackageLoader("bantico.dashboard", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+env = templates("bantico.dashboard")
 env.filters["attrs"] = html_attrs
 env.globals.update(static=static_url, project_url=project_url, nav_items=NAV, version=__version__)
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
@@ -21,6 +19,7 @@ from bantico.ingest import cache_versions
 from bantico.ingest.fastpath import Delegate, answer_exception, header, respond
 from bantico.ingest.group_commit import TTLCache, group_commit
 from bantico.ingest.queued_writes import BulkInsert, execute_soon
+from bantico.kit.html import templates
 from bantico.kit.ids import ALPHABET
 from bantico.links.bots import is_bot
 from bantico.links.models import Link
@@ -28,7 +27,7 @@ from bantico.links.service import find_by_key
 from bantico.tracking.models import Event
 
 router = APIRouter(tags=["redirect"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PAGES = templates("bantico.links")
 
 CLICK_PARAM = "bantico_click"
 LINK_PARAM = "bantico_link"
@@ -232,10 +231,9 @@ async def record_click(
     return await committer.run(record), click_id
 
 
-def _not_found(request: Request, key: str) -> Response:
-    return templates.TemplateResponse(
-        request, "not_found.html", {"key": key}, status_code=404, headers=NO_STORE
-    )
+def _not_found(key: str) -> Response:
+    html = PAGES.get_template("not_found.html").render(key=key)
+    return HTMLResponse(html, status_code=404, headers=NO_STORE)
 
 
 @router.get("/l/{key}")
@@ -267,7 +265,7 @@ async def follow_link_asgi(scope: Scope, receive: Receive, send: Send, key: str)
         await answer_exception(scope, receive, send, error)
         return
     if link is None:
-        await _not_found(Request(scope, receive, send), key)(scope, receive, send)
+        await _not_found(key)(scope, receive, send)
         return
     location = link.location(click_id)
     if location is None:
