@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from bantico.accounts import setup as first_run
 from bantico.accounts.service import has_users
 from bantico.config import ensure_secret_key, get_settings
 from bantico.demo.command import demo_command
 from bantico.integrations.dodo.commands import dodo_app
+from bantico.kit import instance
 from bantico.links import schemas as link_schemas
 from bantico.links import service as link_service
 from bantico.projects import service as project_service
@@ -23,6 +25,7 @@ from bantico.terminal import (
     database,
     database_factory,
     fail,
+    parse_when,
     pick_project,
 )
 from bantico.wiring import connect_hooks
@@ -45,14 +48,38 @@ def _start() -> None:
     connect_hooks()  # every command may store what attribution and reports react to
 
 
-def _base_url(host: str = "127.0.0.1", port: int = 8000) -> str:
-    return get_settings().public_url or f"http://{host}:{port}"
+DEFAULT_PORT = 8000
+
+
+def _listening_url(host: str, port: int) -> str:
+    """The address `serve` answers on, as this machine reaches it."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
+def _short_link_base(session: Session) -> tuple[str, str | None]:
+    """Where short links point, and a note when that is a guess: BANTICO_PUBLIC_URL, else the
+    address `bantico serve` last listened on with this database."""
+    configured = get_settings().public_url
+    if configured:
+        return configured, None
+    recorded = instance.recall(session, instance.SERVE_ADDRESS)
+    if recorded:
+        return recorded, (
+            f"short URLs use {recorded}, where `bantico serve` last ran; set "
+            "BANTICO_PUBLIC_URL to the address your visitors reach"
+        )
+    fallback = _listening_url("127.0.0.1", DEFAULT_PORT)
+    return fallback, (
+        f"no server has run on this database yet: short URLs assume {fallback}; set "
+        "BANTICO_PUBLIC_URL to the address your visitors reach"
+    )
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
     workers: Annotated[
         int,
         typer.Option(
@@ -65,7 +92,7 @@ def serve(
     """Start the server. Applies migrations and creates a first project on an empty database."""
     import uvicorn
 
-    base = _base_url(host, port)
+    base = get_settings().public_url or _listening_url(host, port)
     if ensure_secret_key(get_settings()):
         console.print(
             f"[dim]made a secret key in {get_settings().secret_key_file} "
@@ -80,6 +107,7 @@ def serve(
             secret = None
         # Dashboard first run: a one-time link to create the admin account (bantico/accounts/).
         setup_token = None if has_users(session) else first_run.issue_token(session)
+        instance.remember(session, instance.SERVE_ADDRESS, _listening_url(host, port))
     console.print(f"[bold green]Bantico[/bold green] is running at [bold]{base}[/bold]")
     if setup_token:
         console.print("  set up the dashboard (the link works once, for 24 hours):")
@@ -170,15 +198,18 @@ def links_create(
     except ValueError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    with database() as session:
-        link = link_service.create_link(session, pick_project(session, project).id, data)
     from bantico.links.routes import to_schema
 
-    out = to_schema(link, _base_url(), 0)
+    with database() as session:
+        link = link_service.create_link(session, pick_project(session, project).id, data)
+        base, note = _short_link_base(session)
+        out = to_schema(link, base, 0)
     if as_json:
         typer.echo(out.model_dump_json(by_alias=True))
     else:
         console.print(f"{out.url}  [dim]→ {out.destination_url}  ({out.id})[/dim]")
+        if note:
+            console.print(f"[dim]{note}[/dim]")
 
 
 @links_app.command("list")
@@ -195,30 +226,37 @@ def links_list(
             session, pick_project(session, project).id, include_archived=archived
         )
         counts = link_service.click_counts(session, (link.id for link in links))
-    items = [to_schema(link, _base_url(), counts.get(link.id, 0)) for link in links]
+        base, note = _short_link_base(session)
+        items = [to_schema(link, base, counts.get(link.id, 0)) for link in links]
     if as_json:
         typer.echo(json.dumps([item.model_dump(mode="json", by_alias=True) for item in items]))
         return
+    if not items:
+        console.print("No links yet: `bantico links create URL` makes one.")
+        return
+    # The short URL and the clicks never shrink; the rest gives way on a narrow terminal.
     table = Table()
     table.add_column(
         "short URL", no_wrap=True, min_width=max((len(i.url) for i in items), default=9)
     )
-    table.add_column("destination", overflow="ellipsis", no_wrap=True, max_width=40)
+    table.add_column("clicks", justify="right", no_wrap=True, min_width=6)
+    table.add_column("destination", overflow="ellipsis", max_width=40)
     for name in ("campaign", "source", "medium"):
-        table.add_column(name, overflow="ellipsis", no_wrap=True, max_width=16)
-    table.add_column("clicks", justify="right")
-    table.add_column("id", no_wrap=True)
+        table.add_column(name, overflow="ellipsis", max_width=16)
+    table.add_column("id", overflow="ellipsis")
     for item in items:
         table.add_row(
             item.url,
+            str(item.clicks),
             item.destination_url,
             item.campaign_id or "",
             item.source or "",
             item.medium or "",
-            str(item.clicks),
             item.id,
         )
     console.print(table)
+    if note:
+        console.print(f"[dim]{note}[/dim]")
 
 
 @app.command()
@@ -228,14 +266,15 @@ def report(
     ),
     model: Annotated[str, typer.Option(help="last_touch, first_touch or linear.")] = "last_touch",
     mode: Annotated[str, typer.Option(help="live or test.")] = "live",
-    since: Annotated[str | None, typer.Option("--from", help="Start, e.g. 2026-11-01.")] = None,
-    until: Annotated[str | None, typer.Option("--to", help="End (exclusive).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Start: 2026-11-01, yesterday, or 30d.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="End (exclusive), as --from.")] = None,
     project: ProjectOpt = None,
     as_json: JsonFlag = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """Print the attribution report: which links, campaigns and channels made money."""
-    from bantico.integrations.dodo.commands import parse_since
     from bantico.reports import present
     from bantico.reports.attribution import attribution_report
     from bantico.reports.filters import COLUMNS, make_filters
@@ -249,8 +288,8 @@ def report(
             pick_project(session, project).id,
             mode=mode,
             model=model,
-            since=parse_since(since),
-            until=parse_since(until),
+            since=parse_when(since, "--from"),
+            until=parse_when(until, "--to"),
         )
         data = present.attribution_out(session, attribution_report(session, filters, by))
     if as_json:
@@ -259,10 +298,14 @@ def report(
     if as_csv:
         typer.echo(present.attribution_csv(data), nl=False)
         return
-    table = Table(
-        title=f"Revenue by {by} · {filters.model} · {mode} · "
+    title = (
+        f"Revenue by {by} · {filters.model} · {mode} · "
         f"{filters.since:%Y-%m-%d} to {filters.until:%Y-%m-%d}"
     )
+    if not data["rows"]:
+        console.print(f"{title}\n[dim]No clicks, visitors or payments in this range yet.[/dim]")
+        return
+    table = Table(title=title)
     table.add_column(by, overflow="fold", max_width=40)
     for name in ("clicks", "visitors", "signups", "payments", "gross", "refunded", "net", "conv."):
         table.add_column(name, justify="right", no_wrap=True)

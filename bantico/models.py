@@ -7,6 +7,7 @@ from bantico.db import Base
 from bantico.ingest.cache_versions import CacheVersion
 from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
 from bantico.integrations.rate_limit import RateBucket
+from bantico.kit.instance import InstanceFact
 from bantico.kit.leases import Lease
 from bantico.links.models import Campaign, Lead, Link
 from bantico.payments.models import Dispute, Payment, PaymentSubscription, Refund
@@ -26,6 +27,7 @@ __all__ = [
     "Event",
     "ForeignId",
     "Identity",
+    "InstanceFact",
     "Lead",
     "Lease",
     "Link",

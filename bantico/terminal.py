@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -21,6 +23,32 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts."
 ProjectOpt = Annotated[
     str | None, typer.Option("--project", help="Project id (default: the first project).")
 ]
+
+
+RELATIVE_DAYS = re.compile(r"^(\d{1,5})d$")
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """A time given on the command line: a date (2026-01-31) or ISO time, `today` or
+    `yesterday` (midnight UTC), or `30d` (30 days ago). A bad value ends the command with a
+    message that names `option`."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if text in ("today", "yesterday"):
+        return midnight - timedelta(days=text == "yesterday")
+    if match := RELATIVE_DAYS.match(text):
+        return datetime.now(UTC) - timedelta(days=int(match.group(1)))
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise fail(
+            f"{option} {value!r}: use a date like 2026-01-31, an ISO time, today, yesterday "
+            "or a number of days ago like 30d",
+            2,
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

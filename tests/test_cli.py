@@ -100,3 +100,69 @@ def test_rollup_brings_the_reports_rollups_up_to_date(cli_env: None, engine: Eng
             select(func.sum(TrafficDay.visitors)).where(TrafficDay.dimension == "source")
         ).scalar()
     assert visitors == 7
+
+
+@pytest.fixture
+def no_public_url(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("BANTICO_PUBLIC_URL")
+    monkeypatch.setenv("BANTICO_SECRET_KEY", "cli-test-secret-key")
+    monkeypatch.setenv("BANTICO_DODO_SYNC_INTERVAL_SECONDS", "0")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_short_urls_use_the_address_serve_really_has(
+    no_public_url: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    run("project", "create", "P")
+    first = run("links", "create", "https://shop.example/", "--key", "one")
+    assert "http://127.0.0.1:8000/l/one" in first and "no server has run" in first
+    assert "BANTICO_PUBLIC_URL" in first
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    assert "http://127.0.0.1:8123" in run("serve", "--port", "8123")
+    made = json.loads(run("links", "create", "https://shop.example/", "--key", "two", "--json"))
+    assert made["url"] == "http://127.0.0.1:8123/l/two"
+    listed = run("links", "list")
+    assert "http://127.0.0.1:8123/l/one" in listed and "where `bantico serve` last ran" in listed
+    # Listening on every interface: shown as this machine reaches it.
+    run("serve", "--host", "0.0.0.0", "--port", "9001")
+    assert "http://127.0.0.1:9001/l/one" in run("links", "list")
+
+
+def test_links_list_keeps_the_clicks_on_a_narrow_terminal(cli_env: None) -> None:
+    run("project", "create", "P")
+    long = "https://shop.example/" + "very-long-path/" * 8
+    run("links", "create", long, "--key", "k1", "--campaign", "a-long-campaign-name")
+    narrow = runner.invoke(app, ["links", "list"], terminal_width=80)
+    assert narrow.exit_code == 0
+    header = next(line for line in narrow.output.splitlines() if "short URL" in line)
+    assert "clicks" in header and "https://go.example/l/k1" in narrow.output
+    assert all(len(line) <= 80 for line in narrow.output.splitlines())
+
+
+def test_an_empty_list_and_an_empty_report_say_so(cli_env: None) -> None:
+    run("project", "create", "P")
+    assert "No links yet" in run("links", "list")
+    out = run("report", "--from", "yesterday")
+    assert "No clicks, visitors or payments in this range yet." in out and "┃" not in out
+
+
+def test_report_dates_accept_words_and_name_the_option_when_wrong(cli_env: None) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    run("project", "create", "P")
+    today = datetime.now(UTC).date()
+    out = json.loads(run("report", "--from", "yesterday", "--to", "today", "--json"))
+    assert (out["from"], out["to"]) == (
+        f"{today - timedelta(days=1)}T00:00:00+00:00",
+        f"{today}T00:00:00+00:00",
+    )
+    bad = runner.invoke(app, ["report", "--from", "last tuesday"])
+    assert bad.exit_code == 2 and "--from 'last tuesday'" in bad.output
+    assert "--since" not in bad.output
+    bad = runner.invoke(app, ["dodo", "sync", "--since", "soon"])
+    assert bad.exit_code == 2 and "--since 'soon'" in bad.output

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -23,26 +22,23 @@ from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
 from bantico.integrations.dodo.scheduler import new_holder, run_pass
 from bantico.integrations.dodo.sync import SyncReport
-from bantico.terminal import JsonFlag, ProjectOpt, console, database_factory, fail, pick_project
+from bantico.terminal import (
+    JsonFlag,
+    ProjectOpt,
+    console,
+    database_factory,
+    fail,
+    parse_when,
+    pick_project,
+)
 
 dodo_app = typer.Typer(
     help="Connect Dodo Payments and bring its payments in.", no_args_is_help=True
 )
-RELATIVE = re.compile(r"^(\d+)d$")
 
 
 def parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if match := RELATIVE.match(value.strip()):
-        return datetime.now(UTC) - timedelta(days=int(match.group(1)))
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise fail(
-            f"--since {value!r}: use a date like 2026-01-31, an ISO time, or 30d", 2
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_when(value, "--since")
 
 
 def _passes(factory: Any, project_id: str, since: datetime | None, follow: bool) -> SyncReport:
