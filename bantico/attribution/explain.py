@@ -7,6 +7,14 @@ from bantico.attribution.resolve import describe
 from bantico.kit.money import format_amount
 from bantico.payments.models import Payment
 
+# Each method's name, the same on every page that shows it.
+METHOD_NAMES = {
+    "metadata": "Payment metadata",
+    "session": "Visitor context",
+    "identify": "Email match",
+    "none": "Not attributed",
+}
+# How it was found, in a sentence.
 METHODS = {
     "metadata": "from the Dodo payment metadata",
     "session": "from the context already on the visitor",

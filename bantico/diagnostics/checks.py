@@ -199,7 +199,16 @@ def metadata_share(ctx: Context) -> Check:
 
 def metadata_matches(ctx: Context) -> Check:
     title = "Metadata names known links, campaigns and leads"
-    warned = [a for a in _recent_attributions(ctx) if a.warnings]
+    recent = _recent_attributions(ctx)
+    if not recent:
+        return Check(
+            "metadata_matches",
+            title,
+            "warn",
+            "Nothing to check yet: no payments in the last 30 days.",
+            "Make a test-mode purchase and check it here.",
+        )
+    warned = [a for a in recent if a.warnings]
     if not warned:
         return Check(
             "metadata_matches",

@@ -62,6 +62,10 @@ class PaymentOut(ApiModel):
     settlement: Money | None
     tax: int | None
     refunded: Money | None
+    # Taken back by disputes lost (beyond what refunds already took), in the payment's currency.
+    disputed: Money | None = None
+    # What revenue counts of it now: the settlement less what refunds and lost disputes took.
+    net: Money | None = None
     customer: Customer
     subscription_id: str | None
     checkout_session_id: str | None

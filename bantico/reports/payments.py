@@ -72,6 +72,10 @@ def _out(
         settlement=money(payment.settlement_amount, payment.settlement_currency),
         tax=payment.tax,
         refunded=money(refunded, done[0].currency or payment.currency) if done else None,
+        disputed=money(payment.disputed_amount, payment.currency)
+        if payment.disputed_amount
+        else None,
+        net=_net(payment),
         customer=schemas.Customer(
             id=payment.customer_id, email=payment.customer_email, name=payment.customer_name
         ),
@@ -85,6 +89,16 @@ def _out(
         received_via=payment.received_via,
         attribution=_attribution(attribution),
     )
+
+
+def _net(payment: Payment) -> schemas.Money | None:
+    if not payment.counts_as_revenue:
+        return None
+    settled = payment.settlement_amount
+    currency = payment.settlement_currency
+    if settled is None or currency is None:
+        settled, currency = payment.total_amount, payment.currency
+    return money(settled - (payment.refunded_settlement or 0), currency)
 
 
 def list_payments(

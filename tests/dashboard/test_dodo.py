@@ -82,7 +82,10 @@ def test_a_rejected_key_is_explained_and_nothing_is_saved(
     )
     assert INVALID_KEY not in response.text
     empty = post_form(dash, page_url(project), api_key="  ")
-    assert empty.status_code == 422 and "apiKey is empty" in empty.text
+    assert (
+        empty.status_code == 422
+        and "the API key is empty: paste your Dodo Payments API key" in empty.text
+    )
     assert session.execute(select(DodoIntegration)).first() is None
 
 

@@ -59,7 +59,7 @@ def test_the_list_shows_every_column(
         "25.00 USD",
         "46.12 USD",
         "jane@example.com",
-        "Metadata 95%",
+        "Payment metadata 95%",
         "/l/dm spring26",
         "—",
     ]
@@ -190,6 +190,14 @@ def test_a_payment_page_explains_its_attribution(
     assert "succeeded (partial)" in page.text
     assert "<code>dsp_a</code>" in page.text
     assert "lost: the disputed amount is taken out of revenue" in page.text
+    # At the top, what they took back: a refund of 10.00 and a lost dispute for the rest.
+    assert '<dt>Lost in disputes</dt><dd><span class="badge warn">39.00 USD</span>' in page.text
+    assert re.search(
+        r"<dt>Revenue</dt><dd>0\.00 \w{3} counted, after refunds and lost disputes", text
+    )
+    assert "counted in full" not in text
+    # The method has the same name here as in the list.
+    assert '<span class="badge ok">Payment metadata</span>' in page.text
     # The support summary: plain text, ready to copy, without the customer's email.
     summary = re.search(r'<textarea id="support-text"[^>]*>(.*?)</textarea>', page.text, re.S)
     assert summary is not None and 'data-copy="support-text"' in page.text
@@ -218,6 +226,8 @@ def test_an_unattributed_payment_says_so(
     )
     assert '<span class="badge warn">Unattributed</span>' in page.text
     assert "No refunds." in page.text and "No disputes." in page.text
+    assert "<dt>Revenue</dt><dd>counted in full</dd>" in page.text
+    assert "Lost in disputes" not in page.text
 
 
 def test_unknown_and_foreign_payments_are_not_found(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bantico import __version__
-from bantico.attribution.explain import METHODS
+from bantico.attribution.explain import METHOD_NAMES, METHODS
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
 from bantico.deps import SessionDep
@@ -31,7 +31,6 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 MODES = ("live", "test")
 ATTRIBUTED = {"": None, "yes": True, "no": False}
-METHOD_SHORT = {"metadata": "Metadata", "session": "Visitor context", "identify": "Email match"}
 STEP_LABELS = {
     "metadata": "Dodo payment metadata",
     "session": "Context on the visitor",
@@ -147,7 +146,7 @@ def payments_page(request: Request, scope: ProjectContext, session: SessionDep) 
         links=links_by_id(session, project.id, link_ids),
         next_url=filters.query(cursor=next_cursor) if next_cursor else None,
         first_url=filters.query() if cursor else None,
-        method_short=METHOD_SHORT,
+        method_short=METHOD_NAMES,
     )
 
 
@@ -183,6 +182,7 @@ def payment_page(
         raw_json=json.dumps(payment.raw, indent=2, sort_keys=True, default=str),
         metadata_json=json.dumps(payment.metadata, indent=2, sort_keys=True, default=str),
         method_label=method_label,
+        method_names=METHOD_NAMES,
         step_labels=STEP_LABELS,
         result_labels=RESULT_LABELS,
     )

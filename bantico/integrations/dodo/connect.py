@@ -123,7 +123,7 @@ def connect(
 ) -> DodoIntegration:
     api_key = api_key.strip()
     if not api_key:
-        raise Invalid("apiKey is empty; paste your Dodo Payments API key")
+        raise Invalid("the API key is empty: paste your Dodo Payments API key")
     if not (api_key.isascii() and api_key.isprintable()) or any(c.isspace() for c in api_key):
         raise Invalid(
             "apiKey has characters a Dodo API key never has (spaces, accents, symbols); copy "
