@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bantico.accounts import setup as first_run
 from bantico.accounts.service import has_users
 from bantico.config import ensure_secret_key, get_settings
+from bantico.dashboard.snippets import loader as loader_snippet
 from bantico.demo.command import demo_command
 from bantico.integrations.dodo.commands import dodo_app
 from bantico.kit import instance
@@ -123,9 +124,9 @@ def serve(
             "  secret key [dim]shown when the project was created; "
             "`bantico project key` makes a new one[/dim]"
         )
+    # The same snippet as the README and the Install page.
     console.print(
-        f'  install    <script>window.BANTICO_TOKEN = "{project.token}";</script>'
-        f'<script src="{base}/bantico.js"></script>'
+        "  install    " + loader_snippet(project.token, base).replace("\n", ""), markup=False
     )
     if workers > 1:
         console.print(f"  workers    {workers} processes")

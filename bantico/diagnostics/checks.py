@@ -18,6 +18,7 @@ from bantico.integrations.connections import default_mode
 from bantico.integrations.dodo.connect import client_for
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.kit.errors import BanticoError
+from bantico.kit.moments import moment, plural
 from bantico.payments.models import Payment
 from bantico.tracking.models import Event, ForeignId, Identity
 
@@ -97,7 +98,7 @@ def dodo_connected(ctx: Context) -> Check:
         title,
         "pass",
         f"Connected in {integration.mode} mode with the key ending "
-        f"{integration.key_hint}; last sync {integration.last_sync_at or 'not yet'}.",
+        f"{integration.key_hint}; last sync {moment(integration.last_sync_at, never='not yet')}.",
     )
 
 
@@ -127,8 +128,8 @@ def webhooks_arriving(ctx: Context) -> Check:
             "webhooks",
             title,
             "fail",
-            f"{failures} deliveries failed the signature check; the latest at "
-            f"{integration.last_webhook_failure_at}.",
+            f"{plural(failures, 'delivery', 'deliveries')} failed the signature check; the "
+            f"latest at {moment(integration.last_webhook_failure_at)}.",
             "The webhook secret changed (rotated in Dodo?): reconnect to fetch it.",
         )
     recent_payments = ctx.session.execute(
@@ -250,10 +251,10 @@ def loader_seen(ctx: Context) -> Check:
             "loader",
             title,
             "warn",
-            f"The last page view arrived {last:%Y-%m-%d %H:%M}.",
+            f"The last page view arrived {moment(last)}.",
             "Check the snippet is still on the site and that consent loads it.",
         )
-    return Check("loader", title, "pass", f"Last page view {last:%Y-%m-%d %H:%M} UTC.")
+    return Check("loader", title, "pass", f"Last page view {moment(last)}.")
 
 
 def emails_identified(ctx: Context) -> Check:
@@ -297,7 +298,7 @@ def foreign_ids(ctx: Context) -> Check:
         )
     said = "; ".join(
         f"{r.count} {_FOREIGN_SENDERS.get(r.field, 'event(s) sent')} a {r.field} of another "
-        f"project, last '{r.last_value}' on {r.last_seen_at:%Y-%m-%d %H:%M} UTC"
+        f"project, last '{r.last_value}' on {moment(r.last_seen_at)}"
         for r in rows
     )
     return Check(

@@ -52,6 +52,8 @@ def test_serve_prints_a_setup_link_that_works_once(served: list[Any]) -> None:
     output = serve()
     match = re.search(r"https://go\.example/setup\?token=([\w-]+)", output)
     assert match, output
+    # The install snippet as the README and the Install page give it.
+    assert '<script src="https://go.example/bantico.js" defer></script>' in output
     second = re.search(r"/setup\?token=([\w-]+)", serve())
     assert second and second.group(1) != match.group(1)
     with TestClient(served[-1]) as client:

@@ -22,6 +22,7 @@ from bantico.integrations.dodo import connect as service
 from bantico.integrations.dodo import webhooks
 from bantico.integrations.dodo.scheduler import new_holder, run_pass
 from bantico.integrations.dodo.sync import SyncReport
+from bantico.kit.moments import moment, plural
 from bantico.terminal import (
     JsonFlag,
     ProjectOpt,
@@ -35,6 +36,16 @@ from bantico.terminal import (
 dodo_app = typer.Typer(
     help="Connect Dodo Payments and bring its payments in.", no_args_is_help=True
 )
+
+
+# What `status` counts, in words.
+COUNTED: dict[str, tuple[str, str]] = {
+    "payments": ("payment", "payments"),
+    "refunds": ("refund", "refunds"),
+    "disputes": ("dispute", "disputes"),
+    "webhookMessages": ("webhook message", "webhook messages"),
+    "webhooksNotHandled": ("webhook not handled", "webhooks not handled"),
+}
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -184,8 +195,8 @@ def status(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
     console.print(
         f"webhooks    {hook['state']}" + (f" — {hook['reason']}" if hook["reason"] else "")
     )
-    console.print(f"last webhook {hook['lastReceivedAt'] or 'never'}")
-    console.print(f"last sync   {synced['lastSyncAt'] or 'never'}")
+    console.print(f"last webhook {moment(hook['lastReceivedAt'])}")
+    console.print(f"last sync   {moment(synced['lastSyncAt'])}")
     console.print(f"backfill    {synced['backfill']['words']}")
     for step, message in synced["errors"].items():
         console.print(f"[red]error[/red]       {step}: {message}")
@@ -194,7 +205,8 @@ def status(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
         f"rate        {rate['perMinute']} requests a minute, bursts of {rate['burst']}"
         + (f"; {rate['throttled']} answered 429 so far" if rate.get("throttled") else "")
     )
-    console.print("counts      " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()))
+    counts = result["counts"]
+    console.print("stored      " + ", ".join(plural(v, *COUNTED[k]) for k, v in counts.items()))
 
 
 @dodo_app.command("replay")

@@ -3,6 +3,7 @@ backfill and the errors in words, sync."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -58,6 +59,11 @@ def test_connect_backfills_and_status_tells_how_far(
 
     status = run("dodo", "status", "--project", project.id)
     assert "backfill    complete" in status and "5000 requests a minute" in status
+    # Times to the minute with how long ago; counts in words.
+    assert re.search(r"last sync   \d{4}-\d\d-\d\d \d\d:\d\d UTC \(just now\)", status)
+    assert "last webhook never" in status
+    assert "stored      130 payments, 0 refunds, 0 disputes, 0 webhook messages" in status
+    assert "webhookMessages" not in status
 
     # A 4xx answer is not retried (the back-off of 5xx answers is tested with the pass itself).
     emulator.state.faults.inject(400, count=1000, path="/refunds", method="GET")
