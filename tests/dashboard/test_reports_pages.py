@@ -321,7 +321,9 @@ def test_charts_data(signed_in: TestClient, project: Project, shop: dict[str, st
     assert revenue["x"][0] == int((today - timedelta(days=6)).timestamp())
     assert revenue["clicks"] == [0, 0, 0, 0, 0, 0, 4]
     assert revenue["net"] == [{"currency": "USD", "values": [0, 0, 0, 0, 0, 0, 90.0]}]
+    assert revenue["empty"] is False
     assert page.charts["funnel-chart"] == {
+        "empty": False,
         "labels": [
             "Clicked a link",
             "Viewed a page",
@@ -345,6 +347,16 @@ def test_charts_data(signed_in: TestClient, project: Project, shop: dict[str, st
     assert weekly["interval"] == "week"
     assert all(datetime.fromtimestamp(x, UTC).weekday() == 0 for x in weekly["x"])
     assert sum(weekly["clicks"]) == 4 and sum(weekly["net"][0]["values"]) == 90.0
+
+
+def test_empty_charts_say_so_instead_of_drawing_empty_axes(
+    signed_in: TestClient, project: Project
+) -> None:
+    page = signed_in.get(f"/app/p/{project.id}/reports")
+    assert page.status_code == 200
+    assert 'id="revenue-chart"' not in page.text and 'id="funnel-chart"' not in page.text
+    assert "No clicks or revenue in these dates yet" in page.text
+    assert "No visitors in these dates yet" in page.text
 
 
 def download(client: TestClient, project: Project, name: str, **params: str) -> str:

@@ -155,7 +155,9 @@ def revenue_chart(data: dict[str, Any]) -> dict[str, Any]:
     """The time series for reports.js: bucket starts (Unix seconds), net revenue per currency
     in major units, and clicks."""
     points = data["points"]
+    nets = [r["net"]["amount"] for p in points for r in p["revenue"]]
     return {
+        "empty": not any(p["clicks"] for p in points) and not any(nets),
         "interval": data["interval"],
         "x": [_epoch(p["bucket"]) for p in points],
         "clicks": [p["clicks"] for p in points],
@@ -171,6 +173,7 @@ def revenue_chart(data: dict[str, Any]) -> dict[str, Any]:
 
 def funnel_chart(data: dict[str, Any]) -> dict[str, Any]:
     return {
+        "empty": not any(s["visitors"] for s in data["steps"]),
         "labels": [STEP_LABELS[s["step"]] for s in data["steps"]],
         "visitors": [s["visitors"] for s in data["steps"]],
     }
