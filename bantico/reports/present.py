@@ -60,7 +60,15 @@ def main_currency(rows: list[Row]) -> str:
     return counts.most_common(1)[0][0] if counts else "USD"
 
 
-def row_out(row: Row, label: str, currency: str) -> dict[str, Any]:
+# Visits have no mode: in test mode the clicks and visitors are the site's real traffic while the
+# payments are test purchases, so a conversion rate between them would mean nothing.
+TEST_MODE_NOTE = (
+    "Test mode counts test payments against all of the site's clicks and visitors (visits have "
+    "no mode), so conversion is shown in live mode only."
+)
+
+
+def row_out(row: Row, label: str, currency: str, *, conversion: bool = True) -> dict[str, Any]:
     cur = row.currency or currency
     return {
         "key": row.key,
@@ -73,7 +81,9 @@ def row_out(row: Row, label: str, currency: str) -> dict[str, Any]:
         "gross": money(row.gross, cur),
         "refunded": money(row.refunded, cur),
         "net": money(row.net, cur),
-        "conversionRate": round(row.payments / row.visitors, 4) if row.visitors else None,
+        "conversionRate": round(row.payments / row.visitors, 4)
+        if row.visitors and conversion
+        else None,
         "averageOrderValue": money(row.gross / row.payments, cur) if row.payments else None,
     }
 
@@ -112,13 +122,16 @@ def attribution_out(session: Session, report: Report) -> dict[str, Any]:
         session, report.filters.project_id, report.dimension, [r.key for r in report.rows]
     )
     currency = main_currency(report.rows)
+    live = report.filters.mode == "live"
     return {
         "groupBy": report.dimension,
         **filters_out(report.filters),
         "rows": [
-            row_out(r, names.get(r.key, r.key or UNATTRIBUTED), currency) for r in report.rows
+            row_out(r, names.get(r.key, r.key or UNATTRIBUTED), currency, conversion=live)
+            for r in report.rows
         ],
         "totals": totals(report.rows, currency),
+        "note": None if live else TEST_MODE_NOTE,
     }
 
 

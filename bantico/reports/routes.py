@@ -71,7 +71,8 @@ def attribution(
 ) -> Response:
     """Clicks, unique visitors, signups, payments, gross / refunded / net revenue (settlement
     currency), conversion rate and average order value per link, campaign, source, medium,
-    content or lead. Unattributed revenue is its own row (key null)."""
+    content or lead. Unattributed revenue is its own row (key null). In test mode the
+    conversion rate is null and `note` says why (visits have no mode)."""
     data = present.attribution_out(session, attribution_report(session, filters, group_by))
     return _reply(data, present.attribution_csv(data), format, f"attribution-by-{group_by}")
 
