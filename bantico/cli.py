@@ -324,6 +324,8 @@ def report(
             f"{rate:.1%}" if rate is not None else "",
         )
     console.print(table)
+    if data["note"]:
+        console.print(f"[dim]{data['note']}[/dim]")
 
 
 @app.command()
