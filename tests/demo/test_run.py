@@ -7,7 +7,7 @@ from bantico.cli import app
 from bantico.config import Settings
 from bantico.demo.command import DEMO_DATABASE
 from bantico.demo.run import demo_settings, local_url
-from bantico.dodo_emulator.server import RunningEmulator
+from bantico_emulators.dodo.server import RunningEmulator
 
 
 def test_the_demo_keeps_to_its_own_database_and_its_own_dodo() -> None:
