@@ -3,15 +3,17 @@ made-up history, so that a newcomer sees populated reports and explanations with
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 DEMO_DATABASE = "sqlite:///./bantico-demo.db"
-# The emulators are their own distribution (packages/bantico-emulators), not in Bantico's wheel.
+# The emulators are their own distribution (packages/bantico-emulators), not in Bantico's wheel;
+# scripts/bootstrap installs them in a new .venv. Said with this environment's own Python.
 NO_EMULATORS = (
-    "`bantico demo` needs the emulators, which are not installed: in a checkout of Bantico run "
-    "scripts/bootstrap, or pip install -e packages/bantico-emulators"
+    "`bantico demo` needs the emulators, which are not installed: in a checkout of Bantico, "
+    "run {python} -m pip install -e packages/bantico-emulators"
 )
 
 
@@ -36,6 +38,6 @@ def demo_command(
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] != "bantico_emulators":
             raise
-        raise fail(NO_EMULATORS) from None
+        raise fail(NO_EMULATORS.format(python=sys.executable)) from None
 
     run_demo(host, port, database_url, fresh=fresh, visitors=visitors, seed=seed)

@@ -48,7 +48,7 @@ def test_without_the_emulators_the_demo_says_how_to_install_them(tmp_path: Path)
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert done.stdout.splitlines() == [f"error: {NO_EMULATORS}"]
-    assert "pip install -e packages/bantico-emulators" in done.stdout
+    assert done.stdout.splitlines() == [f"error: {NO_EMULATORS.format(python=sys.executable)}"]
+    assert f"{sys.executable} -m pip install -e packages/bantico-emulators" in done.stdout
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "demo.db").exists()
