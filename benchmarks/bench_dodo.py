@@ -664,9 +664,9 @@ MAX_FAILED_IN_A_ROW = 3
 def emulator_with_history(count: int, fixture: Fixture, args: argparse.Namespace) -> Iterator[Any]:
     """`count` payments over `HISTORY_DAYS` days with their refunds and disputes, no webhooks,
     behind Dodo's documented rate limit for `--emulator-tier` and the default page cap."""
-    from bantico.dodo_emulator import EmulatorOptions, EmulatorState, run_emulator
-    from bantico.dodo_emulator.billing import create_payments
-    from bantico.dodo_emulator.ratelimit import TIERS
+    from bantico_emulators.dodo import EmulatorOptions, EmulatorState, run_emulator
+    from bantico_emulators.dodo.billing import create_payments
+    from bantico_emulators.dodo.ratelimit import TIERS
 
     options = EmulatorOptions(rate_limit=TIERS[args.emulator_tier])
     with EmulatorState(options) as state, run_emulator(state) as running:
@@ -737,12 +737,12 @@ def bench_backfill(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
     from bantico.config import Settings
     from bantico.db import make_engine, make_sessionmaker, session_scope
-    from bantico.dodo_emulator import TEST_KEY
     from bantico.integrations.dodo.client import PAGE_SIZE
     from bantico.integrations.dodo.connect import connect, status
     from bantico.integrations.dodo.scheduler import PASS_BUDGET, new_holder, run_pass
     from bantico.payments.models import Dispute, Payment, Refund
     from bantico.projects.models import Project
+    from bantico_emulators.dodo import TEST_KEY
 
     reset_database(url)
     fixture = prepare_project(url, with_webhook_secret=False)

@@ -3,11 +3,18 @@ made-up history, so that a newcomer sees populated reports and explanations with
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 DEMO_DATABASE = "sqlite:///./bantico-demo.db"
+# The emulators are their own distribution (packages/bantico-emulators), not in Bantico's wheel;
+# scripts/bootstrap installs them in a new .venv. Said with this environment's own Python.
+NO_EMULATORS = (
+    "`bantico demo` needs the emulators, which are not installed: in a checkout of Bantico, "
+    "run {python} -m pip install -e packages/bantico-emulators"
+)
 
 
 def demo_command(
@@ -24,6 +31,13 @@ def demo_command(
 ) -> None:
     """Start Bantico with an emulated Dodo Payments and 60 days of made-up history: tracked
     links, visits, signups, payments, renewals, refunds, a lost dispute. Stop with Ctrl-C."""
-    from bantico.demo.run import run_demo  # the server and the emulator: only when asked for
+    from bantico.terminal import fail
+
+    try:  # the server and the emulator: only when asked for
+        from bantico.demo.run import run_demo
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "bantico_emulators":
+            raise
+        raise fail(NO_EMULATORS.format(python=sys.executable)) from None
 
     run_demo(host, port, database_url, fresh=fresh, visitors=visitors, seed=seed)

@@ -20,10 +20,10 @@ from bantico.demo import shop
 from bantico.demo.plan import Plan, make_plan
 from bantico.demo.sales import Till, add_products
 from bantico.demo.visitors import Browser, DemoFailed, Warp, now
-from bantico.dodo_emulator.state import LIVE_KEY, TEST_KEY, EmulatorState
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.links.models import Campaign, Lead, Link
 from bantico.projects.models import Project
+from bantico_emulators.dodo.state import LIVE_KEY, TEST_KEY, EmulatorState
 
 Say = Callable[[str], None]
 

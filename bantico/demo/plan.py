@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bantico.demo import shop
-from bantico.dodo_emulator.clock import add_interval
-from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID
+from bantico_emulators.dodo.clock import add_interval
+from bantico_emulators.dodo.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID
 
 # "bounce" is a click whose visitor left before the page, and the loader, loaded.
 StepKind = Literal["unfurl", "click", "bounce", "land", "page", "track", "identify"]

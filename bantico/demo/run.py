@@ -27,16 +27,16 @@ from bantico.db import make_engine, make_sessionmaker, migrate, session_scope
 from bantico.demo import shop
 from bantico.demo.history import DemoProject, generate_history
 from bantico.demo.sales import add_products
-from bantico.dodo_emulator.__main__ import describe
-from bantico.dodo_emulator.options import EmulatorOptions
-from bantico.dodo_emulator.server import RunningEmulator, run_emulator
-from bantico.dodo_emulator.state import LIVE_KEY, ONE_TIME_PRODUCT_ID, EmulatorState
 from bantico.integrations.dodo.connect import connect
 from bantico.links.models import Link
 from bantico.payments.models import Payment
 from bantico.projects import service as projects
 from bantico.projects.models import Project
 from bantico.terminal import console, fail
+from bantico_emulators.dodo.cli import describe
+from bantico_emulators.dodo.options import EmulatorOptions
+from bantico_emulators.dodo.server import RunningEmulator, run_emulator
+from bantico_emulators.dodo.state import LIVE_KEY, ONE_TIME_PRODUCT_ID, EmulatorState
 
 DEMO_LOGIN = "demo@bantico.example"
 DAYS = 60

@@ -9,14 +9,14 @@ from typing import Any
 from bantico.demo import shop
 from bantico.demo.plan import AfterSale, Sale
 from bantico.demo.visitors import Browser, DemoFailed
-from bantico.dodo_emulator.billing import (
+from bantico_emulators.dodo.billing import (
     lose_dispute,
     open_dispute,
     refund_payment,
     renew_subscription,
 )
-from bantico.dodo_emulator.checkouts import CartLine, complete_checkout, create_checkout
-from bantico.dodo_emulator.state import EmulatorState
+from bantico_emulators.dodo.checkouts import CartLine, complete_checkout, create_checkout
+from bantico_emulators.dodo.state import EmulatorState
 
 DELIVERY_TIMEOUT = 60.0
 

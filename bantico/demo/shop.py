@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID
+from bantico_emulators.dodo.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID
 
 SITE = "https://demo-shop.example"
 PROJECT_NAME = "Demo shop"

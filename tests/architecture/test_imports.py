@@ -1,5 +1,6 @@
 """What importing a module loads: the tables alone must not pull in the web layer, the
-dashboard's routes or the Dodo SDK (Alembic, the CLI and jobs import them)."""
+dashboard's routes or the Dodo SDK (Alembic, the CLI and jobs import them); nothing but a
+running `bantico demo` loads the emulators, which Bantico's wheel does not ship."""
 
 from __future__ import annotations
 
@@ -25,3 +26,8 @@ def test_importing_the_models_loads_no_web_layer_no_routes_and_no_sdk() -> None:
         }
     )
     assert heavy == []
+
+
+def test_the_command_and_the_app_load_no_emulator() -> None:
+    for module in ("bantico.cli", "bantico.app", "bantico.demo.command"):
+        assert [name for name in loaded_by(module) if name.startswith("bantico_emulators")] == []

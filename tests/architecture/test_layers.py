@@ -2,14 +2,19 @@
 `bantico/`, every package's `models` (the tables are one shared layer), its own modules, and
 the packages below it; never one above. A lower layer that needs a higher one to react
 announces it through a hook (bantico/kit/hooks.py). `routes` and `commands` modules are the
-interface: like the dashboard, the CLI and the app, they may use any layer."""
+interface: like the dashboard, the CLI and the app, they may use any layer.
+
+The emulators (packages/bantico-emulators) stand alone: they never import `bantico`, and only the
+demo imports them (lazily: `bantico` must run without them installed)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-BANTICO = Path(__file__).resolve().parents[2] / "bantico"
+ROOT = Path(__file__).resolve().parents[2]
+BANTICO = ROOT / "bantico"
+EMULATORS = ROOT / "packages" / "bantico-emulators" / "bantico_emulators"
 
 # Lowest first: the shared base, then the domain packages.
 SHARED = ["config", "db", "kit", "ingest"]
@@ -26,11 +31,11 @@ LAYERS = [
 ]
 INTERFACE = {"dashboard", "demo", "app", "cli", "wiring", "deps", "terminal", "__main__", "models"}
 INTERFACE_MODULES = {"routes", "commands"}
-# Bantico's own emulator of Dodo Payments: it must not lean on the code it checks.
-STANDALONE = {"dodo_emulator"}
+# The only package that may use the emulators.
+USES_EMULATORS = {"demo"}
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, top: str = "bantico") -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -38,7 +43,7 @@ def imports_of(path: Path) -> set[str]:
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return {name for name in found if name == "bantico" or name.startswith("bantico.")}
+    return {name for name in found if name == top or name.startswith(f"{top}.")}
 
 
 def allowed(importer: tuple[str, ...], imported: str) -> bool:
@@ -47,15 +52,11 @@ def allowed(importer: tuple[str, ...], imported: str) -> bool:
         return True
     package = parts[0]
     own = importer[0]
-    if own in STANDALONE:
-        return package == own
-    if package in STANDALONE:
-        return own in INTERFACE
     if own in SHARED:
         if package in SHARED:
             return SHARED.index(package) <= SHARED.index(own)
         return package in LAYERS and len(parts) > 1 and parts[1] == "models"
-    if package not in LAYERS and package not in INTERFACE and package not in STANDALONE:
+    if package not in LAYERS and package not in INTERFACE:
         return True  # the shared base, or a name ast can't tell
     if own in INTERFACE or importer[-1] in INTERFACE_MODULES:
         return True
@@ -94,4 +95,23 @@ def test_the_rule_catches_an_upward_import() -> None:
     assert allowed(("payments", "service"), "bantico.attribution.models")
     assert allowed(("payments", "routes"), "bantico.reports.payments")
     assert allowed(("reports", "present"), "bantico.links.service")
-    assert not allowed(("dodo_emulator", "app"), "bantico.payments.models")
+
+
+def test_the_emulators_import_nothing_of_bantico() -> None:
+    modules = sorted(EMULATORS.rglob("*.py"))
+    assert len(modules) > 20  # the Dodo emulator is there
+    leaning = [
+        f"{path.relative_to(EMULATORS.parent)} imports {imported}"
+        for path in modules
+        for imported in sorted(imports_of(path))
+    ]
+    assert leaning == []
+
+
+def test_only_the_demo_imports_the_emulators() -> None:
+    users = {
+        "/".join(module_parts(path))
+        for path in BANTICO.rglob("*.py")
+        if imports_of(path, "bantico_emulators")
+    }
+    assert users and {user.split("/")[0] for user in users} <= USES_EMULATORS

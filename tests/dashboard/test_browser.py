@@ -18,9 +18,9 @@ from playwright.sync_api import (
 from sqlalchemy.orm import Session
 
 from bantico.accounts import setup
-from bantico.dodo_emulator import checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY
+from bantico_emulators.dodo import checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from tests.factories import make_project
 from tests.support.dodo import Bantico
 

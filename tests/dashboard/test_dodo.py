@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 from bantico.dashboard import jobs
 from bantico.dashboard.models import DashboardJob
 from bantico.db import utcnow
-from bantico.dodo_emulator import billing, checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import (
+from bantico.integrations.dodo.models import DodoIntegration
+from bantico.integrations.dodo.sync import run_sync
+from bantico.kit.crypto import decrypt
+from bantico.kit.leases import acquire, release
+from bantico_emulators.dodo import billing, checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import (
     INVALID_KEY,
     ONE_TIME_PRODUCT_ID,
     TEST_KEY,
     TEST_READ_ONLY_KEY,
 )
-from bantico.integrations.dodo.models import DodoIntegration
-from bantico.integrations.dodo.sync import run_sync
-from bantico.kit.crypto import decrypt
-from bantico.kit.leases import acquire, release
 from tests.conftest import Project
 from tests.dashboard.conftest import Admin, csrf_of, log_in, post_form
 from tests.integrations.dodo import support

@@ -22,9 +22,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bantico.accounts import setup
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from bantico.payments.models import Payment
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from tests.dashboard.test_browser import SCREENSHOTS, Watched
 from tests.factories import make_project
 from tests.support.browser import USER_AGENT

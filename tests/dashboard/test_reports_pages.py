@@ -18,9 +18,9 @@ from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from bantico.config import Settings
-from bantico.dodo_emulator.server import RunningEmulator
 from bantico.integrations.dodo import payloads
 from bantico.payments import service
+from bantico_emulators.dodo.server import RunningEmulator
 from tests.attribution.journeys import Browser, pay
 from tests.conftest import Project
 from tests.dashboard import test_browser

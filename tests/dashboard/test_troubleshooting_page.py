@@ -11,8 +11,8 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import TEST_KEY
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import TEST_KEY
 from tests.attribution.journeys import Browser, pay
 from tests.conftest import Project
 from tests.dashboard.conftest import EMAIL, PASSWORD, Admin, log_in

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bantico.demo.history import DemoProject, History, generate_history
-from bantico.dodo_emulator.server import RunningEmulator
 from bantico.payments.models import Payment
 from bantico.tracking.models import Event, Identity, Touch, Visitor, VisitSession
+from bantico_emulators.dodo.server import RunningEmulator
 from tests.conftest import Project
 from tests.support.dodo import Bantico
 

@@ -7,7 +7,7 @@ import pytest
 
 from bantico.demo import shop
 from bantico.demo.plan import Plan, make_plan
-from bantico.dodo_emulator.clock import add_interval
+from bantico_emulators.dodo.clock import add_interval
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

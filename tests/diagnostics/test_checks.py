@@ -4,8 +4,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import TEST_KEY
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import TEST_KEY
 from tests.attribution.journeys import Browser, pay
 from tests.conftest import Project
 from tests.factories import make_link

@@ -30,11 +30,11 @@ from sqlalchemy import create_engine
 
 from bantico.app import create_app
 from bantico.config import Settings
-from bantico.dodo_emulator.options import EmulatorOptions
-from bantico.dodo_emulator.ratelimit import TIER_2
-from bantico.dodo_emulator.server import RunningEmulator, run_emulator
-from bantico.dodo_emulator.state import TEST_KEY, EmulatorState
 from bantico.integrations.dodo.client import DodoClient
+from bantico_emulators.dodo.options import EmulatorOptions
+from bantico_emulators.dodo.ratelimit import TIER_2
+from bantico_emulators.dodo.server import RunningEmulator, run_emulator
+from bantico_emulators.dodo.state import TEST_KEY, EmulatorState
 from tests.fuzz.budget import within_budget
 from tests.fuzz.conftest import Seed
 

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from bantico.config import Settings
 from bantico.db import make_sessionmaker
-from bantico.dodo_emulator import checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from bantico.integrations import provider as interface
 from bantico.integrations.providers import PROVIDERS
 from bantico.kit.errors import BanticoError, Unauthorized
 from bantico.payments.models import Payment
 from bantico.payments.service import DisputeIn, PaymentIn, RefundIn
+from bantico_emulators.dodo import checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from tests.conftest import Project
 from tests.integrations.dodo import support as dodo_support
 

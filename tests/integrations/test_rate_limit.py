@@ -25,10 +25,6 @@ import pytest
 from sqlalchemy import Engine
 
 from bantico.db import make_sessionmaker
-from bantico.dodo_emulator.ratelimit import TIER_0, RateLimit
-from bantico.dodo_emulator.ratelimit import RateLimiter as ProviderLimiter
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import TEST_KEY
 from bantico.integrations.rate_limit import (
     MAX_BACKOFF,
     MAX_NAP,
@@ -42,6 +38,10 @@ from bantico.integrations.rate_limit import (
     parse_wait,
     wait_needed,
 )
+from bantico_emulators.dodo.ratelimit import TIER_0, RateLimit
+from bantico_emulators.dodo.ratelimit import RateLimiter as ProviderLimiter
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import TEST_KEY
 
 # A whole second, 0.7 s into it (and 20.7 s into a minute): a fixed window ends 0.3 s after the
 # fake clocks start, so a first burst straddles a boundary of Dodo's windows.

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 
 from bantico.app import create_app
 from bantico.config import Settings
-from bantico.dodo_emulator.options import EmulatorOptions
-from bantico.dodo_emulator.ratelimit import TIER_2
-from bantico.dodo_emulator.server import RunningEmulator, run_emulator
-from bantico.dodo_emulator.state import EmulatorState
 from bantico.integrations.dodo.sync import SyncReport, run_sync
+from bantico_emulators.dodo.options import EmulatorOptions
+from bantico_emulators.dodo.ratelimit import TIER_2
+from bantico_emulators.dodo.server import RunningEmulator, run_emulator
+from bantico_emulators.dodo.state import EmulatorState
 from tests.support.servers import serve
 
 

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from bantico.cli import app
 from bantico.config import get_settings
-from bantico.dodo_emulator import billing
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import TEST_READ_ONLY_KEY
 from bantico.payments.models import Payment
+from bantico_emulators.dodo import billing
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import TEST_READ_ONLY_KEY
 from tests.conftest import Project
 
 runner = CliRunner()

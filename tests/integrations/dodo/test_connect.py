@@ -7,14 +7,14 @@ from dodopayments import DodoPayments
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import (
+from bantico.integrations.dodo.models import DodoIntegration
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import (
     INVALID_KEY,
     LIVE_KEY,
     TEST_KEY,
     TEST_READ_ONLY_KEY,
 )
-from bantico.integrations.dodo.models import DodoIntegration
 from tests.conftest import Project
 from tests.support.dodo import Bantico
 

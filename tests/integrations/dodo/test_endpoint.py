@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bantico.app import create_app
-from bantico.dodo_emulator import checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from bantico.integrations.dodo.client import WEBHOOK_EVENT_TYPES
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.payments.models import Payment
+from bantico_emulators.dodo import checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import ONE_TIME_PRODUCT_ID, TEST_KEY
 from tests.conftest import Project
 from tests.support.dodo import Bantico, connect_with, one_pass
 

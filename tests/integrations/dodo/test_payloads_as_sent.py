@@ -14,17 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bantico.config import Settings
-from bantico.dodo_emulator import billing, checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import (
+from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
+from bantico.kit.crypto import encrypt
+from bantico.payments.models import Payment, Refund
+from bantico_emulators.dodo import billing, checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import (
     MONTHLY_PRODUCT_ID,
     ONE_TIME_PRODUCT_ID,
     TEST_KEY,
     TEST_READ_ONLY_KEY,
 )
-from bantico.integrations.dodo.models import DodoIntegration, WebhookMessage
-from bantico.kit.crypto import encrypt
-from bantico.payments.models import Payment, Refund
 from tests.conftest import Project
 from tests.integrations.dodo import support
 from tests.support.dodo import Bantico, connect_with, one_pass

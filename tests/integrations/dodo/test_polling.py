@@ -13,12 +13,12 @@ from dodopayments import DodoPayments
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator import TIER_0, RateLimit, billing, checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import ONE_TIME_PRODUCT_ID, TEST_KEY, TEST_READ_ONLY_KEY
 from bantico.integrations.dodo.models import DodoIntegration
 from bantico.integrations.dodo.sync import SyncReport
 from bantico.payments.models import Dispute, Payment, Refund
+from bantico_emulators.dodo import TIER_0, RateLimit, billing, checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import ONE_TIME_PRODUCT_ID, TEST_KEY, TEST_READ_ONLY_KEY
 from tests.conftest import Project
 from tests.support.dodo import Bantico, connect_with, one_pass
 

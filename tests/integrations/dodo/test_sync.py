@@ -7,10 +7,10 @@ from dodopayments import DodoPayments
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bantico.dodo_emulator import billing, checkouts
-from bantico.dodo_emulator.server import RunningEmulator
-from bantico.dodo_emulator.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID, TEST_KEY
 from bantico.payments.models import Payment, Refund
+from bantico_emulators.dodo import billing, checkouts
+from bantico_emulators.dodo.server import RunningEmulator
+from bantico_emulators.dodo.state import MONTHLY_PRODUCT_ID, ONE_TIME_PRODUCT_ID, TEST_KEY
 from tests.conftest import Project
 from tests.support.dodo import Bantico, connect_with, one_pass
 
