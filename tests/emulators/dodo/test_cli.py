@@ -35,6 +35,8 @@ def test_the_command_passes_its_options_and_prints_the_keys(
     options = served["options"]
     assert (options.rate_limit, options.field_set, options.time_scale) == (TIER_2, "old", 0.5)
     assert "http://127.0.0.1:8911/test" in result.output and TEST_KEY in result.output
+    # Prices in major units, not the API's cents labelled as dollars.
+    assert "49.00 USD" in result.output and "4900 USD" not in result.output
 
     result = runner.invoke(app, ["dodo", "--rate-limit", "off"])
     assert result.exit_code == 0, result.output
@@ -50,3 +52,9 @@ def test_python_dash_m(module: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--rate-limit" in done.stdout and "--public-url" in done.stdout
+
+
+def test_prices_are_shown_in_major_units() -> None:
+    assert cli.price_words(4900, "USD") == "49.00 USD"
+    assert cli.price_words(123456, "EUR") == "1,234.56 EUR"
+    assert cli.price_words(5000, "JPY") == "5,000 JPY"

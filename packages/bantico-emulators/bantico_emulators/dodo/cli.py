@@ -66,6 +66,17 @@ def serve(
         uvicorn.run(create_emulator(state), host=host, port=port, log_level="info")
 
 
+# ISO 4217 currencies without a minor unit (Dodo's prices are in the smallest unit).
+ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF"})
+
+
+def price_words(amount: int, currency: str) -> str:
+    """`4900` USD as `49.00 USD`: Dodo's prices are integers in the smallest unit."""
+    if currency.upper() in ZERO_DECIMAL:
+        return f"{amount:,} {currency}"
+    return f"{amount / 100:,.2f} {currency}"
+
+
 def describe(state: EmulatorState, base: str) -> str:
     lines = [
         "Dodo Payments emulator",
@@ -85,6 +96,7 @@ def describe(state: EmulatorState, base: str) -> str:
     for product in state.ledger().products.values():
         every = f" / {product.interval.lower()}" if product.recurring else ""
         lines.append(
-            f"    {product.product_id}  {product.name}: {product.price} {product.currency}{every}"
+            f"    {product.product_id}  {product.name}: "
+            f"{price_words(product.price, product.currency)}{every}"
         )
     return "\n".join(lines)
