@@ -46,6 +46,7 @@ class Step:
     utm: dict[str, str] | None = None
     name: str | None = None  # of a tracked event
     user: dict[str, str] | None = None  # identify()
+    link: str | None = None  # the channel whose link a click follows (default: the visitor's)
 
 
 @dataclass(slots=True)
@@ -114,6 +115,7 @@ def seconds(rng: random.Random, low: float, high: float) -> timedelta:
 class Planner:
     def __init__(self, *, visitors: int, days: int, seed: int, now: datetime) -> None:
         self.rng = random.Random(seed)
+        self.journeys = random.Random(f"returns-{seed}")
         self.count = visitors
         self.end = now - timedelta(minutes=10)
         self.start = self.end - timedelta(days=days)
@@ -188,12 +190,29 @@ class Planner:
                 break
             referrer = "https://www.google.com/" if rng.random() < 0.3 else None
             steps.append(Step(back, "land", rng.choice(("/", "/features")), referrer))
+            self._maybe_another_link(visitor, 0.3)
             if visitor.engaged and rng.random() < 0.6:
                 self._pricing(visitor)
             chance /= 2
         if visitor.engaged and rng.random() < min(0.8, 0.25 * channel.quality):
             self._sign_up(visitor)
         return visitor
+
+    def _maybe_another_link(self, visitor: Visitor, chance: float, *, later: bool = False) -> None:
+        """Come back through another campaign's link instead (a post first, a newsletter
+        later): the last touch then differs from the first, as in real journeys, and the
+        attribution models disagree. Drawn from a second generator, so that the rest of the
+        plan stays what the seed made it."""
+        if not visitor.channel.traceable or self.journeys.random() >= chance:
+            return
+        other = self.journeys.choice([c for c in shop.LINKS if c is not visitor.channel])
+        if later:  # a visit of its own, days after the last one
+            at = visitor.steps[-1].at + timedelta(days=self.journeys.uniform(1, 6))
+            if at < self.end - timedelta(hours=1):
+                visitor.steps.append(Step(at, "click", referrer=other.referrer, link=other.name))
+            return
+        back = visitor.steps[-1]  # instead of the return visit just planned
+        visitor.steps[-1] = Step(back.at, "click", referrer=other.referrer, link=other.name)
 
     def _pricing(self, visitor: Visitor) -> None:
         at = visitor.steps[-1].at + seconds(self.rng, 20, 180)
@@ -253,6 +272,7 @@ class Planner:
             back = steps[-1].at + timedelta(days=rng.uniform(1, 8))
             if back < self.end - timedelta(hours=1):
                 steps.append(Step(back, "land", "/pricing"))
+        self._maybe_another_link(visitor, 0.45, later=True)
         if steps[-1].path != "/pricing":
             self._pricing(visitor)
         at = min(steps[-1].at + seconds(rng, 60, 900), self.last)

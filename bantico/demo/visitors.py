@@ -155,7 +155,7 @@ class Browser:
         return self.context
 
     def _follow(self, step: Step, user_agent: str, referrer: str | None) -> str:
-        key = self.link_keys[self.visitor.channel.name]
+        key = self.link_keys[step.link or self.visitor.channel.name]
         headers = {"user-agent": user_agent}
         if referrer:
             headers["referer"] = referrer

@@ -49,6 +49,18 @@ def reports_are_populated(
     assert rows["Unattributed"]["payments"] > 0
     [total] = report["totals"]
     assert total["refunded"]["amount"] > 0 and total["clicks"] > 0 and total["signups"] > 0
+    # Some buyers came back through another campaign's link: first and last touch disagree.
+    first = get(
+        bantico,
+        project,
+        "/api/v1/reports/attribution",
+        groupBy="campaign",
+        model="first_touch",
+        **{"from": since},
+    )
+    assert {r["label"]: r["payments"] for r in first["rows"]} != {
+        label: r["payments"] for label, r in rows.items()
+    }
     links = get(bantico, project, "/api/v1/reports/attribution", groupBy="link", **{"from": since})
     assert any(row["label"].startswith("/l/") and row["payments"] for row in links["rows"])
 

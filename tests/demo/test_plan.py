@@ -85,3 +85,18 @@ def test_visitors_come_through_every_channel() -> None:
 def test_a_tiny_history_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 10 visitors"):
         make_plan(visitors=3, days=60, seed=1, now=NOW)
+
+
+def test_some_buyers_come_back_through_another_campaigns_link() -> None:
+    """So that first touch, last touch and linear give different answers, as real journeys do."""
+    plan = make_plan(visitors=300, days=60, seed=5, now=NOW)
+    switched = [
+        sale.visitor
+        for sale in plan.sales
+        if sale.visitor is not None
+        and any(
+            s.kind == "click" and s.link not in (None, sale.visitor.channel.name)
+            for s in sale.visitor.steps
+        )
+    ]
+    assert len(switched) >= 3
