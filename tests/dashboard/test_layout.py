@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bantico.accounts.service import create_user
 from bantico.demo.history import DemoProject, generate_history
-from bantico.dodo_emulator.server import RunningEmulator
+from bantico_emulators.dodo.server import RunningEmulator
 from tests.conftest import Project
 from tests.dashboard.test_browser import Watched
 from tests.support.dodo import Bantico
