@@ -14,6 +14,7 @@ from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import Dimension, Filters, Mode, make_filters
 from bantico.reports.funnel import funnel
+from bantico.reports.summary import summary
 from bantico.reports.timeseries import timeseries
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -107,3 +108,15 @@ def steps(
     dimension, value = scope(link_id, campaign_id)
     data = present.funnel_out(filters, funnel(session, filters, dimension, value))
     return _reply(data, present.funnel_csv(data), format, "funnel")
+
+
+@router.get("/summary")
+def headline(filters: FiltersDep, session: SessionDep) -> JSONResponse:
+    """The headline figures of the range (visitors, clicks, signups, paying customers, net
+    revenue in the main settlement currency, conversion = paying visitors / visitors, and
+    revenue per visitor), each with its value over the previous range of the same length and
+    the relative change (null when there is nothing to compare with). Conversion and revenue
+    per visitor are null in test mode: visits have no mode."""
+    return JSONResponse(
+        present.jsonable({**present.filters_out(filters), **summary(session, filters)})
+    )

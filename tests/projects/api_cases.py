@@ -151,6 +151,11 @@ def funnel(s: Scene) -> list[Call]:
     return [*scoped(s, "/api/v1/reports/funnel"), Call("GET", "/api/v1/reports/funnel?mode=test")]
 
 
+def summary(s: Scene) -> list[Call]:
+    base = "/api/v1/reports/summary"
+    return [Call("GET", base), Call("GET", f"{base}?mode=test&model=linear&{dates()}")]
+
+
 def diagnostics(s: Scene) -> list[Call]:
     # The viewer's own events named the other's `xref` link: the checklist says so.
     named = (s.other.links["xref"],)
@@ -256,6 +261,7 @@ API_CASES: Cases = {
     ("GET", "/api/v1/reports/attribution"): attribution,
     ("GET", "/api/v1/reports/timeseries"): timeseries,
     ("GET", "/api/v1/reports/funnel"): funnel,
+    ("GET", "/api/v1/reports/summary"): summary,
     ("GET", "/api/v1/diagnostics"): diagnostics,
     ("GET", DODO): plain(DODO),
     ("GET", f"{DODO}/inbox"): inbox,

@@ -283,3 +283,51 @@ def test_csv_cells_cannot_become_formulas(project: Project, session: Session) ->
     Browser(project, "v_evil_000001").click("evil")
     text = report(project, "attribution", groupBy="campaign", format="csv")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+
+
+def test_summary_against_the_previous_period(
+    project: Project, session: Session, shop: dict[str, str]
+) -> None:
+    # One payment two days ago: in the previous period of the report's two days.
+    pay(
+        session,
+        project,
+        "pay_old",
+        customer=customer("zed"),
+        total_amount=1000,
+        settlement_amount=1000,
+        metadata={},
+        at=datetime.now(UTC) - timedelta(days=2),
+    )
+    data = report(project, "summary")
+    figures = {name: f["value"] for name, f in data["figures"].items()}
+    assert data["currency"] == "USD"
+    # Alice, Bob and Carol visited; 4 human clicks (the unfurler is not one); Alice signed up.
+    # Alice, Bob, Carol (twice) and Dave paid: 4 customers, 3 of them visitors seen.
+    assert figures == {
+        "visitors": 3,
+        "clicks": 4,
+        "signups": 1,
+        "payingCustomers": 4,
+        "netRevenue": 19761,
+        "conversionRate": 1.0,
+        "revenuePerVisitor": 6587,
+    }
+    before = {name: f["previous"] for name, f in data["figures"].items()}
+    assert before["netRevenue"] == 1000 and before["payingCustomers"] == 1
+    assert before["visitors"] == 0 and before["conversionRate"] is None
+    changes = {name: f["change"] for name, f in data["figures"].items()}
+    assert changes["netRevenue"] == pytest.approx(18.761) and changes["payingCustomers"] == 3.0
+    assert changes["visitors"] is None  # nothing to compare with
+    length = datetime.fromisoformat(data["to"]) - datetime.fromisoformat(data["from"])
+    assert datetime.fromisoformat(data["previousTo"]) == datetime.fromisoformat(data["from"])
+    assert (
+        datetime.fromisoformat(data["previousFrom"])
+        == datetime.fromisoformat(data["from"]) - length
+    )
+
+    as_test = {
+        name: f["value"] for name, f in report(project, "summary", mode="test")["figures"].items()
+    }
+    assert as_test["netRevenue"] == 47000 and as_test["payingCustomers"] == 1
+    assert as_test["conversionRate"] is None and as_test["revenuePerVisitor"] is None
