@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -279,6 +279,7 @@ def report(
     from bantico.reports import present
     from bantico.reports.attribution import attribution_report
     from bantico.reports.filters import COLUMNS, make_filters
+    from bantico.reports.summary import summary
 
     if by not in COLUMNS:
         raise fail(f"--by must be one of {', '.join(COLUMNS)}", 2)
@@ -293,6 +294,7 @@ def report(
             until=parse_when(until, "--to"),
         )
         data = present.attribution_out(session, attribution_report(session, filters, by))
+        data["summary"] = summary(session, filters)
     if as_json:
         typer.echo(json.dumps(present.jsonable(data)))
         return
@@ -306,6 +308,7 @@ def report(
     if not data["rows"]:
         console.print(f"{title}\n[dim]No clicks, visitors or payments in this range yet.[/dim]")
         return
+    console.print(_headline(data["summary"]))
     table = Table(title=title)
     table.add_column(by, overflow="fold", max_width=40)
     for name in ("clicks", "visitors", "signups", "payments", "gross", "refunded", "net", "conv."):
@@ -326,6 +329,18 @@ def report(
     console.print(table)
     if data["note"]:
         console.print(f"[dim]{data['note']}[/dim]")
+
+
+def _headline(data: dict[str, Any]) -> str:
+    """The summary in one line: each figure with its change against the previous period."""
+    from bantico.reports.present import headline
+
+    parts = []
+    for tile in headline(data):
+        arrow = {"up": "▲", "down": "▼", "flat": "■"}.get(tile["direction"] or "", "")
+        change = f" [dim]{arrow}{tile['change']}[/dim]" if tile["change"] else ""
+        parts.append(f"{tile['label'].lower()} [bold]{tile['value']}[/bold]{change}")
+    return " · ".join(parts)
 
 
 @app.command()

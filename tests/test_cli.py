@@ -166,3 +166,24 @@ def test_report_dates_accept_words_and_name_the_option_when_wrong(cli_env: None)
     assert "--since" not in bad.output
     bad = runner.invoke(app, ["dodo", "sync", "--since", "soon"])
     assert bad.exit_code == 2 and "--since 'soon'" in bad.output
+
+
+def test_report_starts_with_the_headline_figures(cli_env: None, engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bantico.db import make_sessionmaker, session_scope
+    from bantico.integrations.dodo import payloads
+    from bantico.payments import service
+    from tests.integrations.dodo import support
+
+    created = json.loads(run("project", "create", "P", "--json"))
+    data = support.payment(
+        "pay_cli", created_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    )
+    with session_scope(make_sessionmaker(engine)) as session:
+        service.store_payment(session, created["id"], payloads.payment(data, "live"), via="webhook")
+    out = runner.invoke(app, ["report", "--project", created["id"]], terminal_width=300).output
+    assert "paying customers 1" in out and "net revenue" in out and "visitors 0" in out
+    assert out.index("paying customers") < out.index("Revenue by campaign")
+    summary = json.loads(run("report", "--project", created["id"], "--json"))["summary"]
+    assert summary["figures"]["payingCustomers"]["value"] == 1

@@ -289,3 +289,49 @@ def funnel_csv(data: dict[str, Any]) -> str:
         ["step", "visitors", "of_first", "of_previous"],
         [[s["step"], s["visitors"], s["ofFirst"], s["ofPrevious"]] for s in data["steps"]],
     )
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}".replace(".0%", "%")
+
+
+HEADLINE_LABELS = {
+    "visitors": "Visitors",
+    "clicks": "Clicks",
+    "signups": "Signups",
+    "payingCustomers": "Paying customers",
+    "netRevenue": "Net revenue",
+    "conversionRate": "Conversion",
+    "revenuePerVisitor": "Revenue per visitor",
+}
+
+
+def headline(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary's figures as tiles: the value in words, and the change against the
+    previous period with its direction (none when there is nothing to compare with)."""
+    currency = data["currency"]
+    tiles = []
+    for name, figure in data["figures"].items():
+        value = figure["value"]
+        if value is None:
+            shown = "—"
+        elif name in ("netRevenue", "revenuePerVisitor"):
+            shown = format_amount(round(value), currency)
+        elif name == "conversionRate":
+            shown = percent(value)
+        else:
+            shown = f"{value:,}"
+        change = figure["change"]
+        direction = (
+            None if change is None else "up" if change > 0 else "down" if change < 0 else "flat"
+        )
+        tiles.append(
+            {
+                "name": name,
+                "label": HEADLINE_LABELS[name],
+                "value": shown,
+                "change": None if change is None else f"{abs(change):.0%}",
+                "direction": direction,
+            }
+        )
+    return tiles

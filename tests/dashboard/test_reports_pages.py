@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -509,3 +510,24 @@ def test_custom_dates_out_of_the_calendar_are_a_form_error(
     assert response.status_code == 422, response.text
     if not page:
         assert "Enter a date from 2000 to 2099." in html.unescape(response.text)
+
+
+def test_the_headline_figures_come_first_against_the_previous_period(
+    signed_in: TestClient, project: Project, shop: dict[str, str]
+) -> None:
+    page = open_reports(signed_in, project, range="7")
+    text = page.text
+    assert text.index('class="headline"') < text.index('id="report-table"')
+    tiles = dict(
+        re.findall(
+            r'id="headline-(\w+)">\s*<span class="headline-label">[^<]*</span>\s*'
+            r'<span class="headline-value">([^<]*)</span>',
+            text,
+        )
+    )
+    assert tiles["clicks"] == "4" and tiles["visitors"] == "3"
+    assert tiles["netRevenue"].endswith(" USD") and tiles["conversionRate"].endswith("%")
+    # Nothing happened the week before: no change to show, said in words.
+    assert text.count("no earlier period to compare") == 7
+    as_test = open_reports(signed_in, project, range="7", mode="test").text
+    assert re.search(r'id="headline-conversionRate">.*?headline-value">—<', as_test, re.S)

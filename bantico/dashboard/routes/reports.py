@@ -23,6 +23,7 @@ from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import EARLIEST, LATEST, Filters, make_filters
 from bantico.reports.funnel import STEP_LABELS, funnel
+from bantico.reports.summary import summary
 from bantico.reports.timeseries import timeseries
 
 router = APIRouter(include_in_schema=False)
@@ -186,8 +187,7 @@ def number(value: float | int | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{int(value):,}"
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}".replace(".0%", "%")
+percent = present.percent
 
 
 def _filename(kind: str, view: ReportView) -> str:
@@ -236,6 +236,7 @@ def reports_page(
         request,
         "reports.html",
         **context,
+        headline=present.headline(summary(session, filters)),
         table=table,
         series=series,
         steps=steps,
