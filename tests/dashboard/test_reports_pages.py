@@ -531,3 +531,23 @@ def test_the_headline_figures_come_first_against_the_previous_period(
     assert text.count("no earlier period to compare") == 7
     as_test = open_reports(signed_in, project, range="7", mode="test").text
     assert re.search(r'id="headline-conversionRate">.*?headline-value">—<', as_test, re.S)
+
+
+def test_the_chart_draws_the_previous_period_bucket_for_bucket(
+    signed_in: TestClient, project: Project, session: Session, shop: dict[str, str]
+) -> None:
+    assert "previous" not in open_reports(signed_in, project, range="7").charts["revenue-chart"]
+    # A sale eight days ago: the sixth day of the previous seven (13 to 7 days ago).
+    pay(
+        session,
+        project,
+        "pay_last_week",
+        customer=customer("olga"),
+        total_amount=1500,
+        settlement_amount=1500,
+        metadata={},
+        at=datetime.now(UTC) - timedelta(days=8),
+    )
+    revenue = open_reports(signed_in, project, range="7").charts["revenue-chart"]
+    assert revenue["previous"] == {"currency": "USD", "values": [0, 0, 0, 0, 0, 15.0, 0]}
+    assert len(revenue["previous"]["values"]) == len(revenue["x"])

@@ -23,7 +23,7 @@ from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import EARLIEST, LATEST, Filters, make_filters
 from bantico.reports.funnel import STEP_LABELS, funnel
-from bantico.reports.summary import summary
+from bantico.reports.summary import previous, summary
 from bantico.reports.timeseries import timeseries
 
 router = APIRouter(include_in_schema=False)
@@ -152,12 +152,13 @@ def _epoch(day: str) -> int:
     return int(datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC).timestamp())
 
 
-def revenue_chart(data: dict[str, Any]) -> dict[str, Any]:
+def revenue_chart(data: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The time series for reports.js: bucket starts (Unix seconds), net revenue per currency
-    in major units, and clicks."""
+    in major units, and clicks; with `previous` (the series of the period before, of the same
+    length), its net revenue in the main currency, bucket for bucket, for a faint line."""
     points = data["points"]
     nets = [r["net"]["amount"] for p in points for r in p["revenue"]]
-    return {
+    chart: dict[str, Any] = {
         "empty": not any(p["clicks"] for p in points) and not any(nets),
         "interval": data["interval"],
         "x": [_epoch(p["bucket"]) for p in points],
@@ -170,6 +171,19 @@ def revenue_chart(data: dict[str, Any]) -> dict[str, Any]:
             for i, currency in enumerate(data["currencies"])
         ],
     }
+    if previous is not None:
+        currency = (data["currencies"] or previous["currencies"] or ["USD"])[0]
+        before = [_net_in(p, previous["currencies"], currency) for p in previous["points"]]
+        before = (before + [None] * len(points))[: len(points)]  # bucket for bucket
+        if any(before):
+            chart["previous"] = {"currency": currency, "values": before}
+    return chart
+
+
+def _net_in(point: dict[str, Any], currencies: list[str], currency: str) -> float | None:
+    if currency not in currencies:
+        return 0.0
+    return _major(point["revenue"][currencies.index(currency)]["net"]["amount"], currency)
 
 
 def funnel_chart(data: dict[str, Any]) -> dict[str, Any]:
@@ -231,6 +245,10 @@ def reports_page(
     series = present.timeseries_out(
         filters, view.interval, timeseries(session, filters, view.interval)
     )
+    before = previous(filters)
+    previous_series = present.timeseries_out(
+        before, view.interval, timeseries(session, before, view.interval)
+    )
     steps = present.funnel_out(filters, funnel(session, filters))
     return render(
         request,
@@ -241,7 +259,7 @@ def reports_page(
         series=series,
         steps=steps,
         step_labels=STEP_LABELS,
-        revenue_chart=revenue_chart(series),
+        revenue_chart=revenue_chart(series, previous_series),
         funnel_chart=funnel_chart(steps),
         has_traffic=any(p["clicks"] or p["uniqueVisitors"] for p in series["points"]),
     )

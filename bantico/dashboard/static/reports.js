@@ -57,6 +57,19 @@
       });
       columns.push(currency.values);
     });
+    if (data.previous) {
+      // The previous period of the same length, bucket for bucket: a faint line to compare with.
+      series.push({
+        label: "Previous period (" + data.previous.currency + ")",
+        scale: "money",
+        stroke: "rgba(89, 99, 110, 0.55)",
+        width: 1.5,
+        dash: [2, 3],
+        points: { show: false },
+        value: function (u, v) { return v == null ? "—" : v.toFixed(2) + " " + data.previous.currency; }
+      });
+      columns.push(data.previous.values);
+    }
     axes.push(axis({ scale: "money", label: "Net revenue" + (single ? " (" + data.net[0].currency + ")" : ""), values: function (u, splits) { return splits.map(compact); } }));
     series.push({
       label: "Clicks",
@@ -72,6 +85,7 @@
 
     var moneyMax = 0;
     data.net.forEach(function (c) { c.values.forEach(function (v) { moneyMax = Math.max(moneyMax, v); }); });
+    if (data.previous) data.previous.values.forEach(function (v) { moneyMax = Math.max(moneyMax, v || 0); });
     var clickMax = Math.max.apply(null, [0].concat(data.clicks));
     return new uPlot({
       width: width(element),
