@@ -192,10 +192,12 @@ def test_pages_of_fifty_keep_the_search_and_sort(
     # Past the end: the last page; nonsense: the first.
     beyond = signed_in.get(links_url(project), params={"q": "camp_x", "sort": "key", "page": 9})
     assert keys_shown(beyond.text) == ["k050"]
-    for page in ("0", "-1", "x", "9999999999"):
+    for page in ("0", "-1", "x", "9999999999", "²", "\u0661"):
         odd = signed_in.get(links_url(project), params={"q": "camp_x", "sort": "key", "page": page})
         assert odd.status_code == 200
         assert keys_shown(odd.text)[0] == "k000"
+    odd_days = signed_in.get(links_url(project), params={"days": "²"})
+    assert odd_days.status_code == 200 and "<strong>last 90 days</strong>" in odd_days.text
 
     # Exactly one page: no pager.
     one = signed_in.get(links_url(project), params={"q": "k04"}).text

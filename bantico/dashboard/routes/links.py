@@ -71,7 +71,7 @@ def read_period(request: Request, session: Session, project_id: str) -> Period:
     days = request.query_params.get("days", "")
     return Period(
         mode if mode in ("live", "test") else default_mode(session, project_id),
-        int(days) if days.isdigit() and int(days) in PERIODS else DEFAULT_DAYS,
+        int(days) if days.isascii() and days.isdigit() and int(days) in PERIODS else DEFAULT_DAYS,
     )
 
 
@@ -236,7 +236,7 @@ def read_list_view(request: Request, period: Period, base: str) -> ListView:
         q=params.get("q", "").strip()[:MAX_QUERY],
         sort=sort,
         order=order,
-        page=int(page) if page.isdigit() and 0 < len(page) <= 6 and int(page) > 0 else 1,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) <= 6 and int(page) else 1,
     )
 
 
