@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 
 from bantico.deps import ProjectDep, SessionDep, SettingsDep, public_base_url
+from bantico.kit.search import MAX_QUERY
 from bantico.links import schemas, service
 from bantico.links.models import Link
 
@@ -56,12 +57,33 @@ def list_links(
     session: SessionDep,
     settings: SettingsDep,
     include_archived: Annotated[bool, Query(alias="includeArchived")] = False,
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    sort: Literal["created", "clicks", "key"] = "created",
+    order: Literal["asc", "desc"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> schemas.LinkList:
-    """List the project's links, newest first, with their human click counts."""
-    links = service.list_links(session, project.id, include_archived=include_archived)
-    counts = service.click_counts(session, (link.id for link in links))
+    """List the project's links with their human click counts, `limit` at a time (follow
+    `nextOffset`). `q` keeps the links whose key, destination, campaign or source contains it
+    (any case; `%` and `_` are plain characters). `sort`: `created` (default, newest first),
+    `clicks` (most first) or `key` (A to Z); `order=asc|desc` reverses either."""
+    page = service.search_links(
+        session,
+        project.id,
+        q=q,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+        include_archived=include_archived,
+    )
+    counts = service.click_counts(session, (link.id for link in page.links))
     base = public_base_url(request, settings)
-    return schemas.LinkList(items=[to_schema(ln, base, counts.get(ln.id, 0)) for ln in links])
+    return schemas.LinkList(
+        items=[to_schema(ln, base, counts.get(ln.id, 0)) for ln in page.links],
+        total=page.total,
+        next_offset=offset + len(page.links) if page.has_next else None,
+    )
 
 
 @router.get("/{link_id}")

@@ -87,3 +87,5 @@ class Link(ApiModel):
 
 class LinkList(ApiModel):
     items: list[Link]
+    total: int  # the links matching the search, on every page
+    next_offset: int | None  # pass as `offset` for the next page; null on the last one

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bantico.attribution.explain import explain
 from bantico.attribution.models import Attribution
 from bantico.kit.errors import NotFound
 from bantico.kit.money import format_amount
+from bantico.kit.search import contains
 from bantico.payments import rules, schemas
 from bantico.payments.models import Dispute, Payment, Refund
 
@@ -101,6 +102,9 @@ def _net(payment: Payment) -> schemas.Money | None:
     return money(settled - (payment.refunded_settlement or 0), currency)
 
 
+PAYMENT_SORTS = ("date", "amount")
+
+
 def list_payments(
     session: Session,
     project_id: str,
@@ -112,8 +116,18 @@ def list_payments(
     cursor: int | None,
     attributed: bool | None = None,
     link_id: str | None = None,
+    q: str = "",
+    sort: str = "date",
+    order: str = "desc",
+    cursor_amount: int | None = None,
 ) -> schemas.PaymentList:
-    """Newest first; `link_id` keeps the payments attributed to that link."""
+    """Newest first (by default); `link_id` keeps the payments attributed to that link; `q`
+    those whose id, customer email or attributed campaign contains it (any case, no
+    wildcards). `sort="date"` orders by arrival (the row id: the cursor is the last id seen);
+    `sort="amount"` by the total amount, then the id (the cursor is `amount_id`, passed as
+    `cursor_amount` and `cursor`). `order` is asc or desc."""
+    if sort not in PAYMENT_SORTS or order not in ("asc", "desc"):
+        raise ValueError("sort must be date or amount, order asc or desc")
     query = (
         select(Payment, Attribution)
         .outerjoin(Attribution, Attribution.payment_id == Payment.id)
@@ -129,14 +143,34 @@ def list_payments(
         query = query.where(Payment.created_at >= since)
     if until is not None:
         query = query.where(Payment.created_at < until)
+    q = q.strip()
+    if q:
+        columns = (Payment.provider_payment_id, Payment.customer_email, Attribution.campaign_id)
+        query = query.where(or_(*(contains(column, q) for column in columns)))
+    descending = order == "desc"
     if cursor is not None:
-        query = query.where(Payment.id < cursor)
-    rows = list(session.execute(query.order_by(Payment.id.desc()).limit(limit + 1)).all())
+        after_id = Payment.id < cursor if descending else Payment.id > cursor
+        if sort == "amount" and cursor_amount is not None:
+            beyond = (
+                Payment.total_amount < cursor_amount
+                if descending
+                else Payment.total_amount > cursor_amount
+            )
+            query = query.where(or_(beyond, and_(Payment.total_amount == cursor_amount, after_id)))
+        else:
+            query = query.where(after_id)
+    keys = [Payment.total_amount, Payment.id] if sort == "amount" else [Payment.id]
+    query = query.order_by(*(key.desc() if descending else key.asc() for key in keys))
+    rows = list(session.execute(query.limit(limit + 1)).all())
     page = rows[:limit]
     refunds = _refunds_by_payment(session, project_id, [p.provider_payment_id for p, _ in page])
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1][0]
+        next_cursor = f"{last.total_amount}_{last.id}" if sort == "amount" else str(last.id)
     return schemas.PaymentList(
         items=[_out(p, refunds.get(p.provider_payment_id, []), a) for p, a in page],
-        next_cursor=str(page[-1][0].id) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 

@@ -148,15 +148,15 @@ def test_the_list_shows_clicks_payments_and_revenue(
     page = signed_in.get(links_url(project))
     assert page.status_code == 200
     # Clicks, payments and net revenue (settlement 46.12 USD by default in support.payment).
-    assert link_row(page.text, dm.id)[2:5] == ["2", "1", "46.12 USD"]
-    assert link_row(page.text, quiet.id)[2:5] == ["0", "0", "—"]
+    assert link_row(page.text, dm.id)[3:6] == ["2", "1", "46.12 USD"]
+    assert link_row(page.text, quiet.id)[3:6] == ["0", "0", "—"]
     assert "<strong>live-mode</strong> payments" in page.text
     assert "<strong>last 90 days</strong>" in page.text
     assert 'data-copy="short-' + dm.id + '"' in page.text
     assert f'<code id="short-{dm.id}">https://bnt.example/l/dm</code>' in page.text
 
     test_mode = signed_in.get(links_url(project) + "?mode=test&days=7").text
-    assert link_row(test_mode, dm.id)[2:5] == ["2", "1", "46.12 USD"]
+    assert link_row(test_mode, dm.id)[3:6] == ["2", "1", "46.12 USD"]
     assert "<strong>test-mode</strong> payments" in test_mode
     assert "<strong>last 7 days</strong>" in test_mode
 
@@ -170,7 +170,7 @@ def test_the_list_follows_the_dodo_mode(
     pay(session, project, "pay_t", mode="test", metadata={"linkId": link.id})
     page = signed_in.get(links_url(project)).text
     assert "<strong>test-mode</strong> payments" in page
-    assert link_row(page, link.id)[3] == "1"
+    assert link_row(page, link.id)[4] == "1"
     assert '<option value="test" selected>Test</option>' in page
 
 

@@ -42,6 +42,17 @@ def links(s: Scene) -> list[Call]:
     return [
         Call("GET", "/api/v1/links", shows=(s.viewer.key("main"),)),
         Call("GET", "/api/v1/links?includeArchived=true", shows=(s.viewer.key("archived"),)),
+        *(
+            Call("GET", f"/api/v1/links?{query}", shows=(s.viewer.key("main"),))
+            for query in (
+                f"q={s.viewer.key('main')}",
+                "sort=clicks",
+                "sort=key&order=desc&includeArchived=true",
+                "sort=created&order=asc&limit=500",
+            )
+        ),
+        Call("GET", "/api/v1/links?limit=1&offset=1"),
+        Call("GET", f"/api/v1/links?q={s.other.key('main')}", sends=(s.other.key("main"),)),
     ]
 
 

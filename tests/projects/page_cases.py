@@ -57,7 +57,16 @@ def pages(*paths: str, status: int = 200) -> Callable[[Scene], list[Call]]:
 
 def links(s: Scene) -> list[Call]:
     shown = (s.viewer.key("main"),)
-    queries = ("", "?archived=1", "?mode=test", "?days=7")
+    queries = (
+        "",
+        "?archived=1",
+        "?mode=test",
+        "?days=7",
+        f"?q={s.viewer.key('main')}&archived=1",
+        "?sort=clicks",
+        "?sort=revenue&order=asc&archived=1",
+        "?sort=key&order=desc&page=2",
+    )
     return [Call("GET", page(s, "links") + query, shows=shown) for query in queries]
 
 
@@ -86,6 +95,8 @@ def link_pages(suffix: str, *queries: str, roles: int = 1) -> Callable[[Scene], 
 
 def payments(s: Scene) -> list[Call]:
     queries = ["?mode=test", "?attributed=yes", "?attributed=no", f"?{dates()}"]
+    queries += ["?sort=amount", "?sort=date&order=asc&q=pay", "?sort=amount&cursor=1_1"]
+    queries += [f"?q={s.viewer.marker}", f"?q={SHARED_PAYMENT}"]
     theirs, shown = s.other.links["main"], (f"pay_{s.viewer.marker}_meta", SHARED_PAYMENT)
     return [
         Call("GET", page(s, "payments"), shows=shown),

@@ -6,16 +6,17 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from bantico.attribution.models import Credit
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.forms import Checked, FormData
 from bantico.dashboard.render import flash, project_url, redirect, render
@@ -24,13 +25,17 @@ from bantico.deps import SessionDep, SettingsDep, public_base_url
 from bantico.integrations.connections import default_mode
 from bantico.kit.errors import Conflict, NotFound
 from bantico.kit.money import format_amount
+from bantico.kit.search import MAX_QUERY
 from bantico.links import schemas, service
 from bantico.links.models import Link
+from bantico.projects.models import Project
 from bantico.reports import funnel as funnel_steps
 from bantico.reports import payments as queries
 from bantico.reports.attribution import Row, attribution_report
 from bantico.reports.filters import Filters, make_filters
 from bantico.reports.funnel import funnel
+from bantico.reports.revenue import credited_revenue
+from bantico.reports.timeseries import Point, timeseries
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +43,7 @@ CONTEXT_FIELDS = ("campaign_id", "source", "medium", "content", "lead_id")
 PERIODS = (7, 30, 90, 365)
 DEFAULT_DAYS = 90
 LINK_PAYMENTS = 25
+PAGE_SIZE = 50
 # On a link's own page the first step is that link.
 STEP_LABELS = {**funnel_steps.STEP_LABELS, "link_clicked": "Clicked the link"}
 
@@ -65,7 +71,7 @@ def read_period(request: Request, session: Session, project_id: str) -> Period:
     days = request.query_params.get("days", "")
     return Period(
         mode if mode in ("live", "test") else default_mode(session, project_id),
-        int(days) if days.isdigit() and int(days) in PERIODS else DEFAULT_DAYS,
+        int(days) if days.isascii() and days.isdigit() and int(days) in PERIODS else DEFAULT_DAYS,
     )
 
 
@@ -154,32 +160,135 @@ def earnings(rows: list[Row]) -> dict[str | None, Earned]:
     return found
 
 
+def page_earnings(
+    session: Session, filters: Filters, link_ids: list[str]
+) -> dict[str | None, Earned]:
+    """What the page's links earned under `filters`: one query for all of them."""
+    if not link_ids:
+        return {}
+    link_id = Credit.__table__.c.link_id
+    query = credited_revenue(filters, link_id).where(link_id.in_(link_ids))
+    return earnings(
+        [
+            Row(key, currency, payments=float(n or 0), gross=float(g or 0), refunded=float(r or 0))
+            for key, currency, n, g, r in session.execute(query)
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class ListView:
+    """The list's search, sort and page as asked (unknown values fall back to the defaults),
+    and the URLs that keep them."""
+
+    base: str
+    period: Period
+    archived: bool
+    q: str
+    sort: str
+    order: str
+    page: int
+
+    def url(self, **changes: Any) -> str:
+        state = {
+            "q": self.q,
+            "sort": self.sort,
+            "order": self.order,
+            "page": self.page,
+            "mode": self.period.mode,
+            "days": self.period.days,
+            "archived": "1" if self.archived else "",
+            **changes,
+        }
+        if state["sort"] == "created" and state["order"] == "desc":
+            state["sort"] = state["order"] = ""
+        if state["page"] == 1:
+            state["page"] = ""
+        kept = {k: v for k, v in state.items() if v not in ("", None)}
+        return self.base + ("?" + urlencode(kept) if kept else "")
+
+    def next_order(self, sort: str) -> str:
+        """Where a column header leads: the other direction if the list is sorted by it."""
+        if sort == self.sort:
+            return "asc" if self.order == "desc" else "desc"
+        return service.DEFAULT_ORDER[sort]
+
+    def sort_url(self, sort: str) -> str:
+        return self.url(sort=sort, order=self.next_order(sort), page=1)
+
+    def aria_sort(self, sort: str) -> str:
+        if sort != self.sort:
+            return "none"
+        return "ascending" if self.order == "asc" else "descending"
+
+
+def read_list_view(request: Request, period: Period, base: str) -> ListView:
+    params = request.query_params
+    sort = params.get("sort", "")
+    sort = sort if sort in service.SORTS else "created"
+    order = params.get("order", "")
+    order = order if order in service.ORDERS else service.DEFAULT_ORDER[sort]
+    page = params.get("page", "")
+    return ListView(
+        base=base,
+        period=period,
+        archived=params.get("archived") == "1",
+        q=params.get("q", "").strip()[:MAX_QUERY],
+        sort=sort,
+        order=order,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) <= 6 and int(page) else 1,
+    )
+
+
 def _list_page(
     request: Request,
     session: Session,
     settings: SettingsDep,
-    project_id: str,
+    project: Project,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    period = read_period(request, session, project_id)
-    archived = request.query_params.get("archived") == "1"
-    links = service.list_links(session, project_id, include_archived=archived)
-    report = attribution_report(session, period.filters(project_id), "link")
+    period = read_period(request, session, project.id)
+    filters = period.filters(project.id)
+    view = read_list_view(request, period, project_url(project, "links"))
+
+    def find(page: int) -> service.LinkPage:
+        return service.search_links(
+            session,
+            project.id,
+            q=view.q,
+            sort=view.sort,
+            order=view.order,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            include_archived=view.archived,
+            revenue=service.RevenueWindow(filters.mode, filters.since, filters.until),
+        )
+
+    found = find(view.page)
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    if view.page > pages:  # past the end (links were archived meanwhile): show the last page
+        view = replace(view, page=pages)
+        found = find(pages)
+    links = found.links
+    ids = [link.id for link in links]
     return render(
         request,
         "links.html",
         status_code=status_code,
         section="links",
         links=links,
+        found=found,
+        view=view,
+        pages=pages,
         urls={link.id: short_url(request, settings, link) for link in links},
-        clicks=service.click_counts(session, (link.id for link in links)),
-        earned=earnings(report.rows),
+        clicks=service.click_counts(session, ids),
+        earned=page_earnings(session, filters, ids),
         period=period,
         periods=PERIODS,
-        archived=archived,
+        archived=view.archived,
         values=values or {},
         errors=errors or {},
         base_url=public_base_url(request, settings),
@@ -191,7 +300,7 @@ def links_page(
     request: Request, scope: ProjectContext, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The project's links with their clicks, payments and revenue, and the form to add one."""
-    return _list_page(request, session, settings, scope.project.id)
+    return _list_page(request, session, settings, scope.project)
 
 
 @router.post("/app/p/{project_id}/links")
@@ -214,7 +323,7 @@ def create_link(
             request,
             session,
             settings,
-            scope.project.id,
+            scope.project,
             values=checked.values,
             errors=checked.errors,
             status_code=422,
@@ -225,6 +334,43 @@ def create_link(
 
 
 # One link
+
+CHART_DAYS = 30
+CHART_HEIGHT = 100  # of the bars' area, in the SVG's units; each day is 20 wide
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day of the clicks chart, placed in the SVG."""
+
+    day: date
+    clicks: int
+    x: int
+    y: int
+    height: int
+
+
+def click_bars(points: list[Point]) -> list[Bar]:
+    most = max((point.clicks for point in points), default=0) or 1
+    bars = []
+    for number, point in enumerate(points):
+        height = round(point.clicks / most * CHART_HEIGHT)
+        if point.clicks and not height:
+            height = 1
+        bars.append(Bar(point.bucket, point.clicks, number * 20 + 2, CHART_HEIGHT - height, height))
+    return bars
+
+
+def revenue_per_click(earned: Earned, clicks: int) -> list[str]:
+    """Net revenue per human click, in each settlement currency (rounded to its smallest
+    unit); nothing without clicks."""
+    if not clicks:
+        return []
+    return [
+        format_amount(round(row.net / clicks), row.currency)
+        for row in earned.rows
+        if row.currency and (row.payments or row.gross)
+    ]
 
 
 @router.get("/app/p/{project_id}/links/{link_id}")
@@ -242,6 +388,9 @@ def link_page(
     filters = period.filters(project_id)
     steps = funnel(session, filters, "link", link.id)
     report = attribution_report(session, filters, "link")
+    earned = earnings(report.rows).get(link.id, Earned())
+    chart = Period(period.mode, CHART_DAYS).filters(project_id)
+    bars = click_bars(timeseries(session, chart, "day", "link", link.id))
     payments = queries.list_payments(
         session,
         project_id,
@@ -264,7 +413,14 @@ def link_page(
         steps=steps,
         step_labels=STEP_LABELS,
         first_step=steps[0].visitors if steps else 0,
-        earned=earnings(report.rows).get(link.id, Earned()),
+        earned=earned,
+        per_click=revenue_per_click(earned, earned.traffic("clicks")),
+        bars=bars,
+        chart_days=CHART_DAYS,
+        chart_clicks=sum(bar.clicks for bar in bars),
+        referrers=service.top_referrers(
+            session, project_id, link.id, since=filters.since, until=filters.until
+        ),
         payments=payments.items,
         more_payments=payments.next_cursor is not None,
         method_label=method_label,

@@ -22,6 +22,7 @@ from bantico.dashboard.render import render
 from bantico.deps import SessionDep
 from bantico.integrations.connections import default_mode
 from bantico.kit.errors import NotFound
+from bantico.kit.search import MAX_QUERY
 from bantico.links.models import Link
 from bantico.payments import schemas
 from bantico.projects.models import Project
@@ -31,6 +32,9 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 MODES = ("live", "test")
 ATTRIBUTED = {"": None, "yes": True, "no": False}
+SORTS = ("", *queries.PAYMENT_SORTS)
+ORDERS = ("", "asc", "desc")
+AMOUNT_CURSOR = re.compile(r"^(\d{1,18})_(\d{1,18})$")
 STEP_LABELS = {
     "metadata": "Dodo payment metadata",
     "session": "Context on the visitor",
@@ -67,6 +71,33 @@ class PaymentFilters:
         kept = {k: v for k, v in {**self.values, **extra}.items() if v}
         return "?" + urlencode(kept) if kept else ""
 
+    @property
+    def sort(self) -> str:
+        return self.values["sort"] or "date"
+
+    @property
+    def order(self) -> str:
+        return self.values["order"] or "desc"
+
+    def next_order(self, sort: str) -> str:
+        """Where a column header leads: the other direction if the list is sorted by it,
+        else the largest or newest first."""
+        if sort == self.sort:
+            return "asc" if self.order == "desc" else "desc"
+        return "desc"
+
+    def sort_query(self, sort: str) -> str:
+        """A column header's link (back to the first page)."""
+        order = self.next_order(sort)
+        if sort == "date" and order == "desc":
+            return self.query(sort="", order="")
+        return self.query(sort=sort, order=order)
+
+    def aria_sort(self, sort: str) -> str:
+        if sort != self.sort:
+            return "none"
+        return "ascending" if self.order == "asc" else "descending"
+
 
 def _day(value: str) -> date | None:
     try:
@@ -83,7 +114,15 @@ def read_filters(request: Request, default_mode: str) -> PaymentFilters:
         "to": params.get("to", "").strip(),
         "attributed": params.get("attributed", "").strip(),
         "link": params.get("link", "").strip(),
+        "q": params.get("q", "").strip()[:MAX_QUERY],
+        "sort": params.get("sort", "").strip(),
+        "order": params.get("order", "").strip(),
     }
+    # A sort or order from an old or edited URL falls back to newest first.
+    if values["sort"] not in SORTS:
+        values["sort"] = ""
+    if values["order"] not in ORDERS:
+        values["order"] = ""
     checked = PaymentFilters(values)
     if values["mode"] not in MODES:
         checked.errors["mode"] = "Choose live or test."
@@ -103,13 +142,26 @@ def read_filters(request: Request, default_mode: str) -> PaymentFilters:
     return checked
 
 
+def read_cursor(cursor: str, sort: str) -> tuple[int | None, int | None]:
+    """The last row of the previous page: its id (and amount when sorted by amount); a cursor
+    that does not fit the sort starts from the first page."""
+    if sort == "amount":
+        found = AMOUNT_CURSOR.match(cursor)
+        return (int(found[2]), int(found[1])) if found else (None, None)
+    if cursor.isascii() and cursor.isdigit() and len(cursor) <= 18:
+        return int(cursor), None
+    return None, None
+
+
 @router.get("/app/p/{project_id}/payments")
 def payments_page(request: Request, scope: ProjectContext, session: SessionDep) -> Response:
-    """Payments newest first, filtered by mode, dates, attribution and link, one page at a
-    time."""
+    """Payments newest first (or by amount, or oldest first), filtered by mode, dates,
+    attribution, link and a search, one page at a time: each page continues after the last
+    row of the previous one, whichever the sort."""
     project = scope.project
     filters = read_filters(request, default_mode(session, project.id))
     cursor = request.query_params.get("cursor", "")
+    after_id, after_amount = read_cursor(cursor, filters.sort)
     link = None
     if filters.values["link"]:
         link = links_by_id(session, project.id, [filters.values["link"]]).get(
@@ -127,9 +179,13 @@ def payments_page(request: Request, scope: ProjectContext, session: SessionDep) 
             since=filters.since,
             until=filters.until,
             limit=PAGE_SIZE,
-            cursor=int(cursor) if cursor.isdigit() else None,
+            cursor=after_id,
             attributed=ATTRIBUTED[filters.values["attributed"]],
             link_id=link.id if link else None,
+            q=filters.values["q"],
+            sort=filters.sort,
+            order=filters.order,
+            cursor_amount=after_amount,
         )
         items, next_cursor = found.items, found.next_cursor
     link_ids = (p.attribution.link_id for p in items if p.attribution)
