@@ -14,6 +14,7 @@ from bantico.reports import present
 from bantico.reports.attribution import attribution_report
 from bantico.reports.filters import Dimension, Filters, Mode, make_filters
 from bantico.reports.funnel import funnel
+from bantico.reports.live import MAX_LIMIT, live
 from bantico.reports.summary import summary
 from bantico.reports.timeseries import timeseries
 
@@ -120,3 +121,23 @@ def headline(filters: FiltersDep, session: SessionDep) -> JSONResponse:
     return JSONResponse(
         present.jsonable({**present.filters_out(filters), **summary(session, filters)})
     )
+
+
+@router.get("/live")
+def now(
+    project: ProjectDep,
+    session: SessionDep,
+    mode: Mode = "live",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items in the feed")] = 20,
+) -> JSONResponse:
+    """Now: `visitors`, the distinct visitors with a human event in the last five minutes,
+    `clicks`, the human link clicks in them, and `feed`, the latest `limit` (1 to 100, default
+    20) human link clicks, signups (`signup_completed`) and payments of `mode`, newest first.
+    Each item has its `kind` (click, signup, payment), its time `at` (when the event happened;
+    a payment's creation at the provider) and its context: link (`linkId`, `linkKey`,
+    `destination`), `campaignId` and `campaign` (its name), `source`, `medium`; a payment
+    also its `paymentId`, `status`, `amount` (with `formatted`) and attribution `method`.
+    Bots never count; test and live payments never mix (clicks and signups have no mode).
+    Poll it: the dashboard asks every 10 seconds."""
+    data = live(session, project.id, mode=mode, limit=limit)
+    return JSONResponse(present.jsonable(data))

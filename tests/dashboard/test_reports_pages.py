@@ -551,3 +551,73 @@ def test_the_chart_draws_the_previous_period_bucket_for_bucket(
     revenue = open_reports(signed_in, project, range="7").charts["revenue-chart"]
     assert revenue["previous"] == {"currency": "USD", "values": [0, 0, 0, 0, 0, 15.0, 0]}
     assert len(revenue["previous"]["values"]) == len(revenue["x"])
+
+
+def test_the_now_card_comes_first_and_answers_alone(
+    signed_in: TestClient, project: Project, shop: dict[str, str]
+) -> None:
+    text = open_reports(signed_in, project).text
+    assert text.index('id="live-card"') < text.index('class="headline"')
+    fragment_url = f"/app/p/{project.id}/reports/live?mode=live"
+    assert f'hx-get="{fragment_url}" hx-trigger="every 10s" hx-swap="outerHTML"' in text
+    alone = signed_in.get(fragment_url)
+    assert alone.status_code == 200, alone.text
+    assert "<html" not in alone.text and alone.text.count('id="live-card"') == 1
+    for answer in (text, alone.text):
+        # Alice, Bob and Carol came a moment ago; four human clicks (not the unfurler's).
+        assert "<strong>3 visitors</strong> in the last 5 minutes · 4 clicks" in answer
+        kinds = re.findall(r'<li class="live-item (\w+)">', answer)
+        assert kinds[:3] == ["payment", "payment", "payment"] and kinds.count("click") == 4
+        assert "signup" in kinds and "just now" in answer
+        assert f'href="/app/p/{project.id}/payments/pay_a">50.00 USD</a>' in answer
+        assert "pay_t" not in answer and "99.00 USD" not in answer
+    as_test = signed_in.get(f"/app/p/{project.id}/reports/live?mode=test").text
+    assert "99.00 USD" in as_test and "pay_a" not in as_test
+    assert 'hx-get="' + f'/app/p/{project.id}/reports/live?mode=test"' in as_test
+    # The page's mode is the card's.
+    assert "?mode=test" in open_reports(signed_in, project, mode="test").text
+
+
+def test_the_now_card_when_nothing_happened(signed_in: TestClient, project: Project) -> None:
+    card = signed_in.get(f"/app/p/{project.id}/reports/live").text
+    assert "<strong>0 visitors</strong> in the last 5 minutes · 0 clicks" in card
+    assert "No clicks, signups or live payments yet" in card
+
+
+def test_the_now_card_needs_a_login(client: TestClient, project: Project) -> None:
+    response = client.get(f"/app/p/{project.id}/reports/live", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.browser
+def test_the_now_card_polls_itself_in_a_browser(
+    browser: Chromium,
+    bantico: Bantico,
+    emulator: RunningEmulator,
+    admin: Admin,
+    project: Project,
+    shop: dict[str, str],
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    watched = test_browser.Watched(context.new_page())
+    page = watched.page
+    page.goto(f"{bantico.url}/login?next=/app/p/{project.id}/reports")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    card = page.locator("#live-card")
+    expect(card).to_contain_text("3 visitors in the last 5 minutes")
+    # A fourth visitor comes; within one 10-second poll the card says so, by itself.
+    Browser(project, "v_erin_000001").send("page_view")
+    expect(card).to_contain_text("4 visitors in the last 5 minutes", timeout=15_000)
+    expect(page.locator("#live-card")).to_have_count(1)  # replaced, not nested
+    # On the phone the card and each of its lines stay inside the screen.
+    fits = card.evaluate(
+        "(c) => c.getBoundingClientRect().right <= window.innerWidth"
+        " && [...c.querySelectorAll('li')].every((li) => li.scrollWidth <= li.clientWidth)"
+    )
+    assert fits, "the Now card is wider than a phone"
+    watched.shot("reports-now-phone")
+    context.close()

@@ -167,6 +167,16 @@ def summary(s: Scene) -> list[Call]:
     return [Call("GET", base), Call("GET", f"{base}?mode=test&model=linear&{dates()}")]
 
 
+def live(s: Scene) -> list[Call]:
+    """Now: the viewer's clicks (by link key) and payments, live and test apart."""
+    base, mine = "/api/v1/reports/live", s.viewer.marker
+    return [
+        Call("GET", base, shows=(s.viewer.key("main"), f"pay_{mine}_meta")),
+        Call("GET", f"{base}?mode=test&limit=100", shows=(f"pay_{mine}_test",)),
+        Call("GET", f"{base}?limit=1"),
+    ]
+
+
 def diagnostics(s: Scene) -> list[Call]:
     # The viewer's own events named the other's `xref` link: the checklist says so.
     named = (s.other.links["xref"],)
@@ -273,6 +283,7 @@ API_CASES: Cases = {
     ("GET", "/api/v1/reports/timeseries"): timeseries,
     ("GET", "/api/v1/reports/funnel"): funnel,
     ("GET", "/api/v1/reports/summary"): summary,
+    ("GET", "/api/v1/reports/live"): live,
     ("GET", "/api/v1/diagnostics"): diagnostics,
     ("GET", DODO): plain(DODO),
     ("GET", f"{DODO}/inbox"): inbox,

@@ -144,6 +144,15 @@ def reports(
     return calls
 
 
+def live(s: Scene) -> list[Call]:
+    """The Now card alone (htmx polls it): the viewer's payments, live and test apart."""
+    mine = s.viewer.marker
+    return [
+        Call("GET", page(s, "reports", "live"), shows=(f"pay_{mine}_meta",)),
+        Call("GET", page(s, "reports", "live") + "?mode=test", shows=(f"pay_{mine}_test",)),
+    ]
+
+
 # Forms
 
 
@@ -240,6 +249,7 @@ PAGE_CASES: Cases = {
     ("GET", f"{P}/reports/attribution.csv"): reports("/attribution.csv", CSV_QUERIES),
     ("GET", f"{P}/reports/timeseries.csv"): reports("/timeseries.csv", CSV_QUERIES, False),
     ("GET", f"{P}/reports/funnel.csv"): reports("/funnel.csv", CSV_QUERIES, False),
+    ("GET", f"{P}/reports/live"): live,
     ("GET", f"{P}/troubleshooting"): pages("{p}/troubleshooting", "{p}/troubleshooting?mode=test"),
     ("POST", f"{P}/links"): create_link,
     ("POST", f"{P}/links/{{link_id}}/edit"): link_forms(

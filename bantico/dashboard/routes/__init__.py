@@ -11,6 +11,7 @@ from bantico.dashboard.routes import (
     home,
     install,
     links,
+    live,
     payments,
     projects,
     reports,
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     links.router,
     payments.router,
     reports.router,
+    live.router,
     troubleshooting.router,
 )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from bantico.dashboard.auth import PageError, ProjectContext
 from bantico.dashboard.render import render
+from bantico.dashboard.routes.live import live_card
 from bantico.deps import SessionDep
 from bantico.integrations.connections import default_mode
 from bantico.integrations.dodo.models import DodoIntegration
@@ -255,6 +256,7 @@ def reports_page(
         "reports.html",
         **context,
         headline=present.headline(summary(session, filters)),
+        live=live_card(session, scope.project.id, view.mode),
         table=table,
         series=series,
         steps=steps,
