@@ -494,6 +494,17 @@ def test_reports_in_a_browser(
     expect(page.get_by_role("heading", name="Revenue by campaign")).to_be_visible()
     expect(page.locator("#funnel-chart canvas")).to_have_count(1)
     watched.shot("reports")
+    # On a phone, by link (the longest labels): the page never scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{bantico.url}/app/p/{project.id}/reports?groupBy=link")
+    expect(page.get_by_role("heading", name="Revenue by link")).to_be_visible()
+    # Anything wider than its box and not scrolling inside it, for the message.
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.scrollWidth > e.clientWidth"
+        " && getComputedStyle(e).overflowX === 'visible' && e.clientWidth > 0)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
     context.close()
 
 
