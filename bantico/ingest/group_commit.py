@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -18,10 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantico.db import SQLITE_BUSY_TIMEOUT_MS
 from bantico.ingest import cache_versions
+from bantico.ingest.caches import TTLCache
 
 T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 log = logging.getLogger("bantico.ingest.group_commit")
 
@@ -236,43 +234,3 @@ def group_commit(factory: sessionmaker[Session]) -> GroupCommit:
             if committer is None:
                 committer = _committers[factory] = GroupCommit(factory)
     return committer
-
-
-class TTLCache(Generic[K, V]):
-    """A small thread-safe read-through cache whose entries expire `ttl` seconds after they
-    were stored. It holds no authoritative state: only copies of rows that rarely change.
-
-    With a `version` (a kind of `bantico.ingest.cache_versions`), a change to those rows makes every
-    entry stale at once, in this process and, within moments, in every other one: take
-    `stamp()` before reading the row and give it to `put`."""
-
-    def __init__(self, *, ttl: float, max_size: int, version: str | None = None) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self.version = version
-        self._entries: dict[K, tuple[float, int, V]] = {}
-
-    def stamp(self) -> int:
-        """The version now: read the row after this, and give it to `put`."""
-        return cache_versions.current(self.version) if self.version else 0
-
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic() or entry[1] != self.stamp():
-            self._entries.pop(key, None)
-            return None
-        return entry[2]
-
-    def put(self, key: K, value: V, stamp: int | None = None) -> None:
-        """Keep `value`, unless its row changed since `stamp` (then it is stale already)."""
-        now = self.stamp()
-        if stamp is not None and stamp != now:
-            return
-        if len(self._entries) >= self.max_size:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl, now, value)
-
-    def clear(self) -> None:
-        self._entries.clear()

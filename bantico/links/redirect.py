@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from bantico.ingest import cache_versions
+from bantico.ingest.caches import TTLCache
 from bantico.ingest.fastpath import Delegate, answer_exception, header, respond
-from bantico.ingest.group_commit import TTLCache, group_commit
+from bantico.ingest.group_commit import group_commit
 from bantico.ingest.queued_writes import execute_soon
 from bantico.kit.ids import ALPHABET
 from bantico.links.bots import is_bot

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bantico.db import utcnow
-from bantico.ingest.group_commit import TTLCache
+from bantico.ingest.caches import TTLCache
 from bantico.ingest.queued_writes import execute_soon
 from bantico.kit.errors import Invalid
 from bantico.kit.schemas import CONTEXT_FIELDS
