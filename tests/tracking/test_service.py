@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bantico.projects.models import Project as ProjectRow
@@ -60,8 +61,19 @@ def page_view(project: Project, n: int, **fields: Any) -> dict[str, Any]:
 
 
 def test_a_landing_with_an_unknown_click_id_sends_no_extra_statement(
-    project: Project, session: Session, statements: list[tuple[str, bool]]
+    project: Project,
+    session: Session,
+    statements: list[tuple[str, bool]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    lookups: list[str] = []  # click ids looked up (straight through the driver: not counted
+    find_click = service._find_click  # by the statements fixture)
+
+    def spy(connection: Any, click_id: str, project_id: str) -> Any:
+        lookups.append(click_id)
+        return find_click(connection, click_id, project_id)
+
+    monkeypatch.setattr(service, "_find_click", spy)
     link = make_link(session, project_id=project.id, key="spring", campaign_id="nov")
     session.commit()
     carried = {"context": {"linkId": link.id}}
@@ -87,7 +99,8 @@ def test_a_landing_with_an_unknown_click_id_sends_no_extra_statement(
     assert all(many for kind, many in stale if kind == "INSERT")
     # Reads: one per click id (an indexed look-up) and the link's row once (then a copy).
     reads = [kind for kind, _ in stale if kind == "SELECT"]
-    assert len(reads) <= len([kind for kind, _ in plain if kind == "SELECT"]) + 4 + 1
+    assert len(reads) == len([kind for kind, _ in plain if kind == "SELECT"]) + 1
+    assert lookups == [f"clk_stale{n:08d}" for n in range(8, 12)]
 
     # The same stale click ids again (reloads): remembered, no read at all; the touches'
     # statement is sent and adds none.
@@ -98,6 +111,7 @@ def test_a_landing_with_an_unknown_click_id_sends_no_extra_statement(
         [page_view(project, n, clickId=f"clk_stale{n:08d}", **landing) for n in range(8, 12)],
     )
     assert [kind for kind, _ in statements] == [kind for kind, _ in plain] + ["INSERT"]
+    assert len(lookups) == 4
 
     session.expire_all()
     touches = session.execute(select(Touch).order_by(Touch.id)).scalars().all()
@@ -138,3 +152,30 @@ def test_a_click_stored_after_its_id_was_refused_is_still_unknown_here(
     that committed the click first; an id refused once stays refused for a while."""
     collect_batch(session, project.id, [page_view(project, 1, clickId="clk_neverseen0001")])
     assert service._UNKNOWN_CLICKS.get((project.id, "clk_neverseen0001")) is True
+
+
+def test_a_known_click_is_found_and_a_broken_database_is_sqlalchemys_error(
+    project: Project, session: Session
+) -> None:
+    """The look-up goes straight through the driver, and raises as SQLAlchemy would."""
+    make_link(session, project_id=project.id, key="spring")
+    session.commit()
+    assert project.client.get("/l/spring", follow_redirects=False).status_code == 302
+    click_id = session.execute(select(Event.click_id)).scalar_one()
+    connection = session.connection()
+    assert service._find_click(connection, click_id, project.id) is not None
+    assert service._find_click(connection, click_id, "prj_other") is None
+    session.rollback()
+    connection = session.connection()
+    service._click_lookup.cache_clear()
+    original = service._CLICK_EXISTS
+    try:
+        service._CLICK_EXISTS = (
+            select(Event.id).where(Event.click_id == "x").limit(1).where(text("no_such_column = 1"))
+        )
+        with pytest.raises(DBAPIError):
+            service._find_click(connection, click_id, project.id)
+    finally:
+        service._CLICK_EXISTS = original
+        service._click_lookup.cache_clear()
+        session.rollback()
