@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bantico.db import SQLITE_BUSY_TIMEOUT_MS
 from bantico.ingest import cache_versions
@@ -73,6 +74,7 @@ class GroupCommit:
         self._factory = weakref.ref(factory)
         bind = factory.kw.get("bind")
         self._inline = isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+        self._pool = bind.pool if isinstance(bind, Engine) else None
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds
         self._waiting: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
@@ -124,7 +126,7 @@ class GroupCommit:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._waiting.pop(loop, [])
         factory = self._factory()
-        if not batch or factory is None or self._in_thread:
+        if not batch or factory is None or self._in_thread or not self._pool_has_room():
             self._submit(batch)
             return
         for start in range(0, len(batch), self._max_batch):
@@ -135,6 +137,20 @@ class GroupCommit:
                 return
             for job, result in zip(part, results, strict=True):
                 _settle(job.future, result, None)
+
+    def _pool_has_room(self) -> bool:
+        """Whether a connection can be had from the pool without waiting. Never wait for one
+        on the event loop: the connections may be held by requests in the thread pool whose
+        sessions are only closed by the loop (FastAPI's generator dependencies, as every
+        /api/v1 call's session), so the loop would wait for itself until the pool's timeout
+        (30 s: every request of the process stalled, then failed). The writer thread waits
+        instead. (A connection taken by another thread between this check and the batch's
+        checkout still makes the loop wait; the check makes that window microseconds.)"""
+        pool = self._pool
+        if not isinstance(pool, QueuePool) or pool.checkedin() > 0:
+            return True
+        most: int = getattr(pool, "_max_overflow", -1)
+        return most < 0 or pool.overflow() < most
 
     # On the writer thread.
 
