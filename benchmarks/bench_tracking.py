@@ -1,41 +1,40 @@
 #!/usr/bin/env python
-"""Throughput of the tracked-link redirect and the loader's ingestion, against hello-world.
+"""Throughput of the tracked-link redirect and the loader's ingestion, against a bare server.
 
-Starts the real Bantico app under uvicorn (a subprocess on 127.0.0.1, as `bantico serve` runs it:
-log level warning, no access log, proxy headers, `--workers` processes, the startup heap frozen
-with `gc.freeze()` unless `--no-gc-freeze`) on a fresh temporary SQLite database
-unless `--database-url` says otherwise, creates a project and a tracked link through the
-services, and mounts two bare hello-world routes on the app: an `async def` returning a constant
-JSON object, once matched before every other route (`/__hello`, the strict baseline: the
-cheapest request this uvicorn + middleware + FastAPI stack answers) and once appended after all
-of them (`/__hello_last`, what any route added to the finished app pays for routing). Then `wrk`
-(one thread, `--connections` keep-alive connections) drives each endpoint for `--duration`
-seconds after a `--warmup`:
+Starts two uvicorn servers on 127.0.0.1, each as `bantico serve` runs uvicorn (log level
+warning, no access log, no proxy headers, httptools and uvloop, `--workers` processes, the
+startup heap frozen with `gc.freeze()` unless `--no-gc-freeze`): a bare Starlette hello-world
+(`bare_app`, the baseline: the ceiling of this stack) and the real Bantico app (`bench_app`) on
+a fresh temporary SQLite database unless `--database-url` says otherwise, with a project and a
+tracked link created through the services and hello routes mounted on the app. Then `wrk` (one
+thread, `--connections` keep-alive connections) drives each scenario for `--duration` seconds
+after a `--warmup`:
 
-* `GET /__hello`, `GET /__hello_last`   the baselines;
-* `GET /__hello_fast`                   for transparency only (its ratios are in `--json`):
-                                        the same answer (same bytes) served by a raw-ASGI
-                                        handler through the app's fast path
-                                        (bantico/ingest/fastpath.py), as the two endpoints
-                                        below are;
-* `GET /l/{key}`                        the redirect, with a desktop browser's User-Agent (a
-                                        human click: one `link_clicked` event per request);
-* `POST /api/collect`                   the loader's `page_view` (text/plain JSON, as the
-                                        loader sends it), a new visitor every four requests,
-                                        carrying the link's context.
+* `bare`                                the bare hello-world (its own process);
+* `hello`, `hello_last`                 the app's hello route, matched first and last;
+* `hello_fast`                          the same bytes from a raw-ASGI handler on the fast path;
+* `hello_auth`                          `GET /api/v1/__hello` with the secret key: an
+                                        authenticated API call doing nothing else;
+* `redirect`                            `GET /l/{key}`, a desktop browser's click;
+* `collect`                             the loader's `page_view`, a new visitor every four;
+* `collect_new`                         the same, a new visitor on every request;
+* `collect_stale`                       a landing (UTM tags, linkId) whose clickId matches no
+                                        click, a new visitor and click id on every request.
 
 For each it prints requests/s, the server's CPU time per request (read from /proc, steadier
-than requests/s on a shared machine), latency, wrk's error counts, and the ratios to both
-baselines. It checks that every answer was a redirect or a 2xx, and that the rows each run
-stored match wrk's count (each run tags its rows: the click's referrer, the visitor ids), and it
-prints the gzipped (level 9) size of `bantico/tracking/static/bantico.js`, or "missing".
-`--rounds N` repeats the endpoints interleaved and reports medians. Loopback only; every run is
-bounded; the server is stopped and, on a `--database-url`, the run's project deleted at the end.
-Not a pytest test: run it by hand. Exits 1 if a check fails (not if a target is missed).
+than requests/s on a shared machine; on PostgreSQL also the PostgreSQL processes' CPU time),
+latency percentiles, wrk's error counts, and the ratios to the bare hello-world (and to the
+app's hello). Then a paced run of the endpoints at half their measured rate (connections that
+wait 10 ms before each request: wrk cannot set a rate) gives their latency below saturation.
+It checks that every answer was a redirect or a 2xx, and that the rows each run stored match
+wrk's count. `--rounds N` repeats the scenarios interleaved and reports medians. Loopback only;
+every run is bounded; the servers are stopped and, on a `--database-url`, the run's project
+deleted at the end. Not a pytest test: run it by hand. Exits 1 if a check fails (not if a
+target is missed).
 
     .venv/bin/python benchmarks/bench_tracking.py [--duration 10] [--warmup 2] [--rounds 3]
-        [--connections 50] [--workers 1] [--no-gc-freeze] [--json]
-        [--database-url postgresql://postgres@127.0.0.1:5432/bench]
+        [--connections 32] [--workers 1] [--only redirect,collect_new] [--no-paced]
+        [--no-gc-freeze] [--json] [--database-url postgresql://postgres@127.0.0.1:5432/bench]
 """
 
 from __future__ import annotations
