@@ -243,10 +243,10 @@ def delete_project(url: str, project_id: str) -> None:
 
 
 def postgres_pids(url: str) -> list[int]:
-    """The PostgreSQL server processes that work for this run: the backends connected to its
-    database (the app's pooled connections, connected once the warm-up has run) and the
-    server's shared writers (WAL writer, checkpointer, background writer), which also write
-    for other databases on the server, if any are busy."""
+    """The PostgreSQL backends working for this run: those connected to its database (the
+    app's pooled connections, connected once the warm-up has run). The server's shared
+    processes (WAL writer, checkpointer, background writer) are left out: they also work for
+    every other database on the server, which on a shared machine swamps the run's share."""
     from sqlalchemy import text
 
     from bantico.db import make_engine
@@ -256,9 +256,8 @@ def postgres_pids(url: str) -> list[int]:
         with engine.connect() as connection:
             rows = connection.execute(
                 text(
-                    "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() "
-                    "AND pid <> pg_backend_pid()) OR backend_type IN "
-                    "('walwriter', 'checkpointer', 'background writer')"
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
                 )
             ).all()
             return [int(row[0]) for row in rows]
