@@ -6,22 +6,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bantico.db import SQLITE_BUSY_TIMEOUT_MS
 from bantico.ingest import cache_versions
+from bantico.ingest.caches import TTLCache
 
 T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 log = logging.getLogger("bantico.ingest.group_commit")
 
@@ -75,6 +74,7 @@ class GroupCommit:
         self._factory = weakref.ref(factory)
         bind = factory.kw.get("bind")
         self._inline = isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+        self._pool = bind.pool if isinstance(bind, Engine) else None
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds
         self._waiting: dict[asyncio.AbstractEventLoop, list[_Job[Any]]] = {}
@@ -126,7 +126,7 @@ class GroupCommit:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._waiting.pop(loop, [])
         factory = self._factory()
-        if not batch or factory is None or self._in_thread:
+        if not batch or factory is None or self._in_thread or not self._pool_has_room():
             self._submit(batch)
             return
         for start in range(0, len(batch), self._max_batch):
@@ -137,6 +137,20 @@ class GroupCommit:
                 return
             for job, result in zip(part, results, strict=True):
                 _settle(job.future, result, None)
+
+    def _pool_has_room(self) -> bool:
+        """Whether a connection can be had from the pool without waiting. Never wait for one
+        on the event loop: the connections may be held by requests in the thread pool whose
+        sessions are only closed by the loop (FastAPI's generator dependencies, as every
+        /api/v1 call's session), so the loop would wait for itself until the pool's timeout
+        (30 s: every request of the process stalled, then failed). The writer thread waits
+        instead. (A connection taken by another thread between this check and the batch's
+        checkout still makes the loop wait; the check makes that window microseconds.)"""
+        pool = self._pool
+        if not isinstance(pool, QueuePool) or pool.checkedin() > 0:
+            return True
+        most: int = getattr(pool, "_max_overflow", -1)
+        return most < 0 or pool.overflow() < most
 
     # On the writer thread.
 
@@ -236,43 +250,3 @@ def group_commit(factory: sessionmaker[Session]) -> GroupCommit:
             if committer is None:
                 committer = _committers[factory] = GroupCommit(factory)
     return committer
-
-
-class TTLCache(Generic[K, V]):
-    """A small thread-safe read-through cache whose entries expire `ttl` seconds after they
-    were stored. It holds no authoritative state: only copies of rows that rarely change.
-
-    With a `version` (a kind of `bantico.ingest.cache_versions`), a change to those rows makes every
-    entry stale at once, in this process and, within moments, in every other one: take
-    `stamp()` before reading the row and give it to `put`."""
-
-    def __init__(self, *, ttl: float, max_size: int, version: str | None = None) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self.version = version
-        self._entries: dict[K, tuple[float, int, V]] = {}
-
-    def stamp(self) -> int:
-        """The version now: read the row after this, and give it to `put`."""
-        return cache_versions.current(self.version) if self.version else 0
-
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic() or entry[1] != self.stamp():
-            self._entries.pop(key, None)
-            return None
-        return entry[2]
-
-    def put(self, key: K, value: V, stamp: int | None = None) -> None:
-        """Keep `value`, unless its row changed since `stamp` (then it is stale already)."""
-        now = self.stamp()
-        if stamp is not None and stamp != now:
-            return
-        if len(self._entries) >= self.max_size:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl, now, value)
-
-    def clear(self) -> None:
-        self._entries.clear()

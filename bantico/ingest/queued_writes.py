@@ -14,7 +14,9 @@ on the busiest endpoints that costs more than the database's own insert. A `Bulk
 turned into SQL once per dialect from public interfaces only (the table's column names quoted
 by the dialect, its paramstyle, each column type's own bind processor), and each row then
 costs one lookup per column. `BulkInsert.core` is the same statement in SQLAlchemy Core, which
-the tests run beside it and compare row for row on both databases.
+the tests run beside it and compare row for row on both databases. Any other statement
+(`INSERT … SELECT … WHERE NOT EXISTS`, say) may be queued too: its rows are sent in order with
+SQLAlchemy's own executemany.
 """
 
 from __future__ import annotations
@@ -105,13 +107,17 @@ def _upsert_module(dialect: Dialect) -> Any:
 
 @dataclass
 class _Queued:
-    rows: dict[BulkInsert, list[dict[str, Any]]]
+    rows: dict[BulkInsert | Executable, list[dict[str, Any]]]
     # The rows queued with a `key`, by (statement, key): see `execute_soon`.
     keyed: dict[tuple[BulkInsert, Hashable], dict[str, Any]]
 
 
 def execute_soon(
-    session: Session, statement: BulkInsert, params: dict[str, Any], *, key: Hashable | None = None
+    session: Session,
+    statement: BulkInsert | Executable,
+    params: dict[str, Any],
+    *,
+    key: Hashable | None = None,
 ) -> None:
     """Run `statement` with `params` (one value for each of its `columns`) before the
     session's next statement or its commit.
@@ -124,15 +130,16 @@ def execute_soon(
     page view and its `track()` events often arrive in the same batch; each would otherwise
     upsert the visitor and the session again.
     """
+    if not isinstance(statement, BulkInsert):
+        _queue(session).rows.setdefault(statement, []).append(params)
+        return
     if params.keys() != statement.given:
         raise ValueError(
             f"a row for {statement.table.name} must give exactly {sorted(statement.given)}: "
             f"missing {sorted(statement.given - params.keys())}, "
             f"unknown {sorted(params.keys() - statement.given)}"
         )
-    queued: _Queued | None = session.info.get(_QUEUED)
-    if queued is None:
-        queued = session.info[_QUEUED] = _Queued({}, {})
+    queued = _queue(session)
     if key is not None:
         earlier = queued.keyed.get((statement, key))
         if earlier is not None:
@@ -147,6 +154,13 @@ def execute_soon(
         rows.append(params)
 
 
+def _queue(session: Session) -> _Queued:
+    queued: _Queued | None = session.info.get(_QUEUED)
+    if queued is None:
+        queued = session.info[_QUEUED] = _Queued({}, {})
+    return queued
+
+
 def flush_queued(session: Session) -> None:
     """Send the rows `execute_soon` queued on this session (also done automatically)."""
     queued: _Queued | None = session.info.pop(_QUEUED, None)
@@ -156,6 +170,9 @@ def flush_queued(session: Session) -> None:
         session.flush()
     connection = session.connection()
     for statement, rows in queued.rows.items():
+        if not isinstance(statement, BulkInsert):
+            connection.execute(statement, rows)  # Core, not the ORM: the queue is not re-entered
+            continue
         plan = _plan(statement, connection.dialect)
         # Errors are raised as SQLAlchemy's (`exec_driver_sql` wraps them).
         connection.exec_driver_sql(plan.sql, plan.parameters(rows))

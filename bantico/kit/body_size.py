@@ -12,7 +12,14 @@ class BodyTooLarge(BaseException):
     reach `BodySizeLimit`, which answers 413."""
 
 
+# HTTP versions whose bodies are framed by Content-Length unless sent chunked.
+_FRAMED = frozenset({"1.0", "1.1"})
+
+
 class BodySizeLimit:
+    """Pure ASGI. A declared Content-Length over the limit is refused before anything is read;
+    a chunked body is counted as it arrives and refused once it passes the limit."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -21,9 +28,24 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
+            return
+        if (
+            chunked is None
+            and scope.get("http_version") in _FRAMED
+            and (declared is None or declared.isdigit())
+        ):
+            # HTTP/1.x frames a body by its Content-Length (within the limit, checked above),
+            # or there is none: the server never hands on more, so nothing needs counting.
+            # Only a chunked body (no length announced) is counted as it arrives.
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False

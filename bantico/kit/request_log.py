@@ -5,8 +5,8 @@ parameters or a secret. The client gets a 500 with the same id, to quote to supp
 from __future__ import annotations
 
 import logging
+import random
 import re
-import uuid
 from contextvars import ContextVar
 
 from starlette.responses import JSONResponse
@@ -34,7 +34,25 @@ def failed(error: BaseException, scope: Scope) -> None:
     )
 
 
+def _given_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if _GIVEN.match(given) else None
+    return None
+
+
+def _new_id() -> str:
+    """16 hex digits. A request id only ties a log line to what the client was told: it needs
+    to be unique enough, not unpredictable, so the fast generator does (`random` reseeds
+    itself in each forked worker); `uuid.uuid4()` cost a system call per request."""
+    return f"{random.getrandbits(64):016x}"
+
+
 class RequestIds:
+    """Pure ASGI: one header scan, one context variable, and a `send` that notes whether the
+    response has started (to know whether a 500 can still be sent)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -42,14 +60,13 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _GIVEN.match(given) else uuid.uuid4().hex[:16]
+        rid = _given_id(scope["headers"]) or _new_id()
         token = request_id.set(rid)
         started = False
 
         async def tracked(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            started = True  # the first message sent is always the response's start
             await send(message)
 
         try:

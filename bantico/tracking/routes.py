@@ -15,8 +15,9 @@ from starlette.types import Receive, Scope, Send
 from bantico.deps import ProjectDep, SessionDep
 from bantico.ingest import cache_versions
 from bantico.ingest.cache_versions import SharedVersions
+from bantico.ingest.caches import TTLCache
 from bantico.ingest.fastpath import Delegate, answer_exception, read_body, respond
-from bantico.ingest.group_commit import TTLCache, group_commit
+from bantico.ingest.group_commit import group_commit
 from bantico.kit import strict_input
 from bantico.kit.errors import BanticoError
 from bantico.kit.schemas import ApiModel

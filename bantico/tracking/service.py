@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Executable, Table, bindparam, exists, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bantico.db import utcnow
-from bantico.ingest.group_commit import TTLCache
+from bantico.ingest import cache_versions
+from bantico.ingest.caches import TTLCache
 from bantico.ingest.queued_writes import BulkInsert, execute_soon
 from bantico.kit.errors import Invalid
 from bantico.kit.schemas import CONTEXT_FIELDS
@@ -48,6 +50,7 @@ VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
 SESSIONS: Table = VisitSession.__table__  # type: ignore[assignment]
 TOUCHES: Table = Touch.__table__  # type: ignore[assignment]
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
+LINKS: Table = Link.__table__  # type: ignore[assignment]
 
 
 # Built once and run with parameters: building `.values(...)` per event costs more than the insert.
@@ -88,8 +91,69 @@ QUEUE_EVENT = BulkInsert(
 )
 
 
+_TOUCH_COLUMNS = (
+    "project_id",
+    "visitor_id",
+    "session_id",
+    "occurred_at",
+    "kind",
+    "click_id",
+    *CONTEXT_FIELDS,
+)
+
+
+# What makes a landing's touch the same as one the session already has.
+_TOUCH_KEY = ("project_id", "visitor_id", "session_id", "kind", *CONTEXT_FIELDS)
+
+
+def _new_touch_statement() -> Executable:
+    """Insert a landing's touch unless the visitor's session already has the same one (a
+    reload of a tagged page: the tags stay in the address bar). One statement, so it can be
+    queued and sent with the batch's other rows, each row seeing the rows sent before it;
+    NULL-safe comparisons (`IS` on SQLite, `IS NOT DISTINCT FROM` on PostgreSQL)."""
+    values = [bindparam(name, type_=TOUCHES.c[name].type) for name in _TOUCH_COLUMNS]
+    # The same values again under their own names (`same_*`): every parameter is named once.
+    same = select(TOUCHES.c.id).where(
+        *[TOUCHES.c[name] == bindparam(f"same_{name}") for name in _TOUCH_KEY[:4]],
+        *[
+            TOUCHES.c[name].is_not_distinct_from(bindparam(f"same_{name}"))
+            for name in CONTEXT_FIELDS
+        ],
+    )
+    return insert(TOUCHES).from_select(list(_TOUCH_COLUMNS), select(*values).where(~exists(same)))
+
+
+ADD_NEW_TOUCH = _new_touch_statement()
+
+
 # Which project each link id belongs to ("" for no link): links never change project.
 _LINK_OWNERS: TTLCache[str, str] = TTLCache(ttl=300.0, max_size=50_000)
+# The context a landing with a link id picks up, by link id (edits make the copies stale, see
+# bantico/ingest/cache_versions.py); unknown ids are never kept.
+_LINK_CONTEXTS: TTLCache[str, tuple[str, schemas.Context]] = TTLCache(
+    ttl=30.0, max_size=10_000, version=cache_versions.LINKS
+)
+# Click ids a landing carried that match no click of its project: made up, stale (the click
+# was deleted since) or another project's. A click is committed before its redirect answers,
+# so the browser cannot carry its id before it is stored: an id unknown now stays unknown.
+_UNKNOWN_CLICKS: TTLCache[tuple[str, str], bool] = TTLCache(ttl=300.0, max_size=50_000)
+
+# Reads on the hot path go through the session's connection, not `session.execute`: they
+# need none of the rows queued by this batch (see `execute_soon`), and an ORM statement would
+# send those first, one small batch per request instead of one per transaction.
+_LINK_OWNER = select(LINKS.c.project_id).where(LINKS.c.id == bindparam("link_id"))
+_LINK_ROW = select(
+    LINKS.c.project_id, *[LINKS.c[name] for name in ("id", *CONTEXT_FIELDS[1:])]
+).where(LINKS.c.id == bindparam("link_id"))
+_CLICK_EXISTS = (
+    select(EVENTS.c.id)
+    .where(
+        EVENTS.c.click_id == bindparam("click_id"),
+        EVENTS.c.project_id == bindparam("project_id"),
+        EVENTS.c.name == "link_clicked",
+    )
+    .limit(1)
+)
 
 
 def own_context(
@@ -101,13 +165,46 @@ def own_context(
         return context
     owner = _LINK_OWNERS.get(context.link_id)
     if owner is None:
-        found = session.execute(select(Link.project_id).where(Link.id == context.link_id))
+        found = session.connection().execute(_LINK_OWNER, {"link_id": context.link_id})
         owner = found.scalar_one_or_none() or ""
         _LINK_OWNERS.put(context.link_id, owner)
     if owner in (project_id, ""):
         return context
     count_foreign(session, project_id, "linkId", context.link_id)
     return context.model_copy(update={"link_id": None})
+
+
+def _link_landing(session: Session, project_id: str, link_id: str) -> schemas.Context | None:
+    """The context of a landing with `link_id`, if that is a link of the project."""
+    cached = _LINK_CONTEXTS.get(link_id)
+    if cached is None:
+        stamp = _LINK_CONTEXTS.stamp()  # before the read: an edit meanwhile outdates the copy
+        row = session.connection().execute(_LINK_ROW, {"link_id": link_id}).first()
+        if row is None:
+            return None
+        owner, *values = row
+        cached = (owner, schemas.Context(**dict(zip(CONTEXT_FIELDS, values, strict=True))))
+        _LINK_CONTEXTS.put(link_id, cached, stamp)
+    owner, context = cached
+    return context if owner == project_id else None
+
+
+def _find_click(connection: Connection, click_id: str, project_id: str) -> Any:
+    """The click, read on the connection (Core, not the ORM: the session's queued rows are
+    not sent early, so the batch stays one executemany per statement)."""
+    return connection.execute(
+        _CLICK_EXISTS, {"click_id": click_id, "project_id": project_id}
+    ).first()
+
+
+def _click_unknown(session: Session, project_id: str, click_id: str) -> bool:
+    """No click of the project has this id (one indexed read, remembered)."""
+    if _UNKNOWN_CLICKS.get((project_id, click_id)):
+        return True
+    if _find_click(session.connection(), click_id, project_id) is not None:
+        return False
+    _UNKNOWN_CLICKS.put((project_id, click_id), True)
+    return True
 
 
 def _context_values(context: schemas.Context | None) -> dict[str, str | None]:
@@ -182,6 +279,9 @@ def _join_click(
     session: Session, project: Project, data: schemas.CollectIn, visitor_id: str, now: datetime
 ) -> schemas.Context | None:
     """Tie the redirect's click to this visitor; the click's link gives the context."""
+    assert data.click_id is not None
+    if _click_unknown(session, project.id, data.click_id):
+        return None  # no extra statement: the landing costs what a page view costs
     click = session.execute(
         select(Event).where(
             Event.click_id == data.click_id,
@@ -220,9 +320,9 @@ def _landing_touch(
 ) -> tuple[schemas.Context, str] | None:
     """A landing with a link id but no usable click, with UTM tags, or from another site."""
     if data.link_id:
-        link = session.get(Link, data.link_id)
-        if link is not None and link.project_id == project.id:
-            return _link_context(link), "link"
+        context = _link_landing(session, project.id, data.link_id)
+        if context is not None:
+            return context, "link"
     utm = data.utm
     if utm and (utm.source or utm.campaign or utm.medium) and not is_payment_source(utm.source):
         context = schemas.Context(
@@ -237,26 +337,30 @@ def _landing_touch(
     return None
 
 
-def _seen_in_session(
-    session: Session, project_id: str, session_id: str, kind: str, context: schemas.Context
-) -> bool:
-    """A reload of a tagged page (the tags stay in the address bar) is not a new touch."""
-    found = session.execute(
-        select(Touch.id)
-        .where(
-            Touch.project_id == project_id,
-            Touch.session_id == session_id,
-            Touch.kind == kind,
-            *[
-                getattr(Touch, name) == value
-                if value is not None
-                else getattr(Touch, name).is_(None)
-                for name, value in context.model_dump().items()
-            ],
-        )
-        .limit(1)
-    ).first()
-    return found is not None
+def _add_landing_touch(
+    session: Session,
+    project_id: str,
+    visitor_id: str,
+    session_id: str,
+    now: datetime,
+    kind: str,
+    context: schemas.Context,
+) -> None:
+    """Add the landing's touch, unless the visitor's session already has the same one (a
+    reload of a tagged page: the tags stay in the address bar, and that is not a new touch).
+    Queued, and checked by the statement itself as it is sent with the batch."""
+    row: dict[str, Any] = {
+        "project_id": project_id,
+        "visitor_id": visitor_id,
+        "session_id": session_id,
+        "occurred_at": now,
+        "kind": kind,
+        "click_id": None,
+        **_context_values(context),
+    }
+    for name in _TOUCH_KEY:
+        row[f"same_{name}"] = row[name]
+    execute_soon(session, ADD_NEW_TOUCH, row)
 
 
 def collect(session: Session, project: Project, data: schemas.CollectIn) -> Resolved:
@@ -283,8 +387,7 @@ def collect(session: Session, project: Project, data: schemas.CollectIn) -> Reso
         landing = _landing_touch(session, project, data, visitor_id, now)
         if landing is not None:
             context, kind = landing
-            if not _seen_in_session(session, project.id, data.session_id, kind, context):
-                _add_touch(session, project.id, visitor_id, data.session_id, now, kind, context)
+            _add_landing_touch(session, project.id, visitor_id, data.session_id, now, kind, context)
             # A referral never displaces a tracked link or campaign the visitor already carries.
             if kind != "referral" or carried is None:
                 resolved = Resolved(context, True)

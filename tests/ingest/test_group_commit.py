@@ -146,3 +146,33 @@ def test_the_unreachable_database_test_really_cannot_connect() -> None:
     with pytest.raises(Exception, match=r"connect|refused"), down.connect() as connection:
         connection.execute(text("SELECT 1"))
     down.dispose()
+
+
+def test_the_loop_never_waits_for_a_pooled_connection(database_url: str, engine: Engine) -> None:
+    """With every pooled connection held (by API requests in the thread pool, whose sessions
+    only the loop closes), a batch goes to the writer thread instead of waiting on the loop:
+    the loop stays responsive, and the batch commits once a connection is free."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite batches run on the loop")
+    from sqlalchemy import create_engine
+
+    small = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    factory = sessionmaker(small, expire_on_commit=False)
+    committer = GroupCommit(factory)
+    held = small.connect()
+
+    async def scenario() -> tuple[float, str]:
+        task = asyncio.ensure_future(committer.run(write("waited")))
+        started = time.monotonic()
+        await asyncio.sleep(0.2)
+        lag = time.monotonic() - started  # 3 s (the pool's timeout) if the loop waited
+        held.close()  # a request finishes: the writer thread gets the connection
+        return lag, await task
+
+    try:
+        lag, result = in_own_loop(scenario)
+    finally:
+        held.close()
+        small.dispose()
+    assert lag < 1.0 and result == "waited"
+    assert "waited" in stored(engine)

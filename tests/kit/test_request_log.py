@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import DataError, OperationalError
 
+from bantico.kit import request_log
 from bantico.payments import routes as payment_routes
 from tests.conftest import Project
 
@@ -68,3 +69,12 @@ def test_a_made_up_request_id_is_not_echoed(
     )
     assert response.status_code == 500
     assert "<script>" not in response.text and len(response.json()["error"]["requestId"]) == 16
+
+
+def test_request_ids_are_16_hex_digits_and_differ() -> None:
+    ids = {request_log._new_id() for _ in range(1_000)}
+    assert len(ids) == 1_000
+    assert all(len(rid) == 16 and int(rid, 16) >= 0 for rid in ids)
+    given = request_log._given_id([(b"host", b"x"), (b"x-request-id", b"req-abc-123")])
+    assert given == "req-abc-123"
+    assert request_log._given_id([(b"x-request-id", b"<script>")]) is None

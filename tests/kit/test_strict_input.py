@@ -55,6 +55,33 @@ def test_what_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": "x\\u0000y"}',  # the escape, in bytes
+        b'{"a": "x\\ud800"}',
+        b'{"a": "x\xed\xa0\x80"}',  # an encoded surrogate: decoded with 'surrogatepass'
+        '{"a\\u0000": 1}'.encode("utf-16"),  # UTF-16: the escape's bytes hold NULs
+        '{"a": "\\u0000"}'.encode("utf-32-le"),
+        ("[" * 33 + "]" * 33).encode(),
+        '{"a": "\ud800"}',  # a str may hold a surrogate itself
+    ],
+)
+def test_the_shortcut_never_lets_a_refused_body_through(raw: bytes | str) -> None:
+    """Most bodies skip the walk over every string (`_plainly_within_rules`); whatever the
+    walk would refuse is still refused."""
+    assert not strict_input._plainly_within_rules(raw)
+    with pytest.raises(strict_input.MalformedJson):
+        strict_input.loads(raw)
+
+
+def test_an_ordinary_body_skips_the_walk() -> None:
+    body = json.dumps({**GOOD, "u": "ü ☃"}, ensure_ascii=False).encode()
+    assert strict_input._plainly_within_rules(body)
+    assert strict_input.loads(body)["u"] == "ü ☃"
+    assert not strict_input._plainly_within_rules("[" * 33 + "]" * 33)
+
+
+@pytest.mark.parametrize(
     "props",
     [
         '{"plan": NaN}',

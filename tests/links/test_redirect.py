@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bantico.kit.ids import ALPHABET
+from bantico.links.redirect import new_click_id
 from bantico.tracking.models import Event
 from tests.conftest import Project
 from tests.factories import make_link
@@ -144,3 +147,13 @@ def test_archived_links_keep_redirecting(project: Project, session: Session, lin
         f"/l/{link_key}", headers={"User-Agent": BROWSER}, follow_redirects=False
     )
     assert response.status_code == 302
+
+
+def test_click_ids_are_16_characters_of_the_id_alphabet_each_as_likely() -> None:
+    ids = [new_click_id() for _ in range(6_200)]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("clk_") and len(i) == 20 for i in ids)
+    counts = Counter(ch for i in ids for ch in i[4:])
+    assert set(counts) == set(ALPHABET)  # every character, and only those
+    expected = len(ids) * 16 / len(ALPHABET)  # 1,600 each
+    assert all(abs(n - expected) < 0.2 * expected for n in counts.values())
